@@ -1,0 +1,27 @@
+"""Exceptions raised by zoo. Each names the problem and what would be valid."""
+
+from __future__ import annotations
+
+
+class ZooError(Exception):
+    """Base class of every error zoo raises on purpose."""
+
+
+class UnknownModelError(ZooError, ValueError):
+    """A model name that is not in the registry."""
+
+
+class UnknownPolicyError(ZooError, ValueError):
+    """An init policy or initializer name that zoo does not know."""
+
+
+class ConfigError(ZooError, ValueError):
+    """A model config value that is missing, of the wrong type or out of range."""
+
+
+class InitError(ZooError, RuntimeError):
+    """A parameter could not be initialized, or was left unwritten."""
+
+
+class CheckpointError(ZooError, ValueError):
+    """A checkpoint file that cannot be read, or does not fit the model."""

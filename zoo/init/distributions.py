@@ -1,0 +1,207 @@
+"""Resolved distributions: concrete numbers, a sampler, and the statistics they promise.
+
+An initializer (``kaiming_normal``, ``xavier_uniform``, ...) resolves against a
+parameter's fans to one of these. Each samples a float32 CPU tensor from a seed and
+states the mean and standard deviation (and bounds, where it has them) that the
+samples must show, which is what the init report prints and the tests measure.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from zoo.init.seeding import standard_normal, uniform_open01
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    return math.prod(shape)
+
+
+def _normal_cdf(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def _normal_pdf(x: float) -> float:
+    return math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Base class: ``sample(shape, seed)`` plus the statistics the samples must show."""
+
+    def sample(self, shape: tuple[int, ...], seed: int) -> torch.Tensor:
+        raise NotImplementedError
+
+    @property
+    def mean(self) -> float:
+        raise NotImplementedError
+
+    @property
+    def std(self) -> float:
+        raise NotImplementedError
+
+    @property
+    def bounds(self) -> tuple[float, float] | None:
+        """Closed interval every sample lies in, or None when unbounded."""
+        return None
+
+    def summary(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Normal(Distribution):
+    mean_: float
+    std_: float
+
+    def sample(self, shape: tuple[int, ...], seed: int) -> torch.Tensor:
+        z = standard_normal(_numel(shape), seed)
+        return (z * self.std_ + self.mean_).to(torch.float32).reshape(shape)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def std(self) -> float:
+        return self.std_
+
+    def summary(self) -> str:
+        return f"N({_fmt(self.mean_)}, std={_fmt(self.std_)})"
+
+
+@dataclass(frozen=True)
+class Uniform(Distribution):
+    low: float
+    high: float
+
+    def sample(self, shape: tuple[int, ...], seed: int) -> torch.Tensor:
+        u = uniform_open01(_numel(shape), seed)
+        return (u * (self.high - self.low) + self.low).to(torch.float32).reshape(shape)
+
+    @property
+    def mean(self) -> float:
+        return 0.5 * (self.low + self.high)
+
+    @property
+    def std(self) -> float:
+        return (self.high - self.low) / math.sqrt(12.0)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    def summary(self) -> str:
+        return f"U({_fmt(self.low)}, {_fmt(self.high)})"
+
+
+@dataclass(frozen=True)
+class TruncatedNormal(Distribution):
+    """N(mean, nominal_std) truncated to [mean + a*std, mean + b*std] (a, b in units of std)."""
+
+    mean_: float
+    nominal_std: float
+    a: float
+    b: float
+
+    def _mass(self) -> tuple[float, float]:
+        return _normal_cdf(self.a), _normal_cdf(self.b)
+
+    def sample(self, shape: tuple[int, ...], seed: int) -> torch.Tensor:
+        # Inverse-CDF sampling: one uniform per value, no rejection loop, fixed length.
+        lo, hi = self._mass()
+        u = uniform_open01(_numel(shape), seed)
+        p = lo + u * (hi - lo)
+        z = math.sqrt(2.0) * torch.erfinv(2.0 * p - 1.0)
+        z.clamp_(self.a, self.b)
+        return (z * self.nominal_std + self.mean_).to(torch.float32).reshape(shape)
+
+    @property
+    def mean(self) -> float:
+        lo, hi = self._mass()
+        shift = (_normal_pdf(self.a) - _normal_pdf(self.b)) / (hi - lo)
+        return self.mean_ + self.nominal_std * shift
+
+    @property
+    def std(self) -> float:
+        """Actual standard deviation after truncation (smaller than the nominal one)."""
+        lo, hi = self._mass()
+        z = hi - lo
+        pa, pb = _normal_pdf(self.a), _normal_pdf(self.b)
+        var = 1.0 + (self.a * pa - self.b * pb) / z - ((pa - pb) / z) ** 2
+        return self.nominal_std * math.sqrt(var)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return (self.mean_ + self.a * self.nominal_std, self.mean_ + self.b * self.nominal_std)
+
+    def summary(self) -> str:
+        return (
+            f"TN({_fmt(self.mean_)}, std={_fmt(self.nominal_std)}, "
+            f"[{_fmt(self.a)}σ, {_fmt(self.b)}σ]) actual std={_fmt(self.std)}"
+        )
+
+
+@dataclass(frozen=True)
+class Orthogonal(Distribution):
+    """A (semi-)orthogonal matrix on the (dim 0, rest) flattening, scaled by ``gain``.
+
+    ``rows`` x ``cols`` is that flattening; the shorter side's vectors are orthonormal.
+    """
+
+    gain: float
+    rows: int
+    cols: int
+
+    def sample(self, shape: tuple[int, ...], seed: int) -> torch.Tensor:
+        flat = standard_normal(self.rows * self.cols, seed).reshape(self.rows, self.cols)
+        tall = flat if self.rows >= self.cols else flat.t()
+        q, r = torch.linalg.qr(tall)
+        # Fix QR's sign ambiguity so the result is Haar-distributed and reproducible.
+        diag = torch.diagonal(r)
+        q = q * torch.where(diag < 0, -1.0, 1.0)
+        if self.rows < self.cols:
+            q = q.t()
+        return (q * self.gain).to(torch.float32).reshape(shape)
+
+    @property
+    def mean(self) -> float:
+        return 0.0
+
+    @property
+    def std(self) -> float:
+        """Root-mean-square element: the shorter side's vectors have norm ``gain``."""
+        return self.gain * math.sqrt(min(self.rows, self.cols) / (self.rows * self.cols))
+
+    def summary(self) -> str:
+        return f"orthogonal(gain={_fmt(self.gain)}) std={_fmt(self.std)}"
+
+
+@dataclass(frozen=True)
+class Constant(Distribution):
+    value: float
+
+    def sample(self, shape: tuple[int, ...], seed: int) -> torch.Tensor:
+        return torch.full(shape, self.value, dtype=torch.float32)
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+    @property
+    def std(self) -> float:
+        return 0.0
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return (self.value, self.value)
+
+    def summary(self) -> str:
+        return f"const {_fmt(self.value)}"

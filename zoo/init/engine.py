@@ -1,0 +1,254 @@
+"""The init pass: one write per parameter, seeded by its qualified name.
+
+``apply`` works on any torch module. It classifies every parameter (see ``roles``), lets
+the policy choose an initializer (layer override > rule > policy default), resolves it
+against the parameter's fans, samples float32 values on the CPU from the parameter's own
+seed, and copies them into place (casting to the parameter's dtype and device). Norm
+running statistics are reset too. The root module remembers the policy and seed, and
+every submodule its share of them, so ``reset_parameters()`` on the model or on any one
+layer redraws exactly the same values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import torch
+from torch import nn
+
+from zoo.errors import InitError
+from zoo.init.initializers import Resolved
+from zoo.init.policies import Choice, Policy, PolicySpec, resolve_policy
+from zoo.init.report import InitReport, ReportRow
+from zoo.init.roles import Slot, slots
+from zoo.init.seeding import parameter_seed
+
+_STATE_ATTR = "_zoo_init_state"
+_CONTEXT_ATTR = "_zoo_init_context"
+
+_NORM_BUFFERS = {"running_mean": 0.0, "running_var": 1.0, "num_batches_tracked": 0}
+
+
+@dataclass(frozen=True)
+class InitState:
+    """The policy and seed a module was initialized with (kept on the root module)."""
+
+    policy: Policy
+    seed: int
+
+
+@dataclass(frozen=True)
+class _LayerContext:
+    policy: Policy
+    seed: int
+    prefix: str
+    heads: frozenset[str]  # attrs of this module that the root saw as head parameters
+
+
+@dataclass(frozen=True)
+class _Planned:
+    slot: Slot
+    choice: Choice
+    resolved: Resolved | None
+
+
+def _plan(slot_list: Iterable[Slot], policy: Policy) -> list[_Planned]:
+    planned = []
+    for slot in slot_list:
+        choice = policy.choose(slot)
+        resolved = None
+        if choice.init is not None:
+            try:
+                resolved = choice.init.resolve(slot.shape, slot.fans, slot.nonlinearity, slot.role)
+            except ValueError as err:
+                raise InitError(f"cannot initialize {slot.name!r} ({choice.reason}): {err}") from err
+        planned.append(_Planned(slot, choice, resolved))
+    return planned
+
+
+def _row(item: _Planned) -> ReportRow:
+    slot, resolved = item.slot, item.resolved
+    param = getattr(slot.module, slot.attr)
+    if resolved is None:
+        return ReportRow(slot.name, slot.shape, str(param.dtype).removeprefix("torch."),
+                         "not covered", "", None, None, None, None, None, None, item.choice.reason)
+    d = resolved.distribution
+    bounds = d.bounds
+    return ReportRow(
+        name=slot.name,
+        shape=slot.shape,
+        dtype=str(param.dtype).removeprefix("torch."),
+        init=item.choice.init.describe(),
+        distribution=d.summary(),
+        fan_in=resolved.fan_in,
+        fan_out=resolved.fan_out,
+        gain=resolved.gain,
+        mean=d.mean,
+        std=d.std,
+        low=bounds[0] if bounds else None,
+        high=bounds[1] if bounds else None,
+        reason=item.choice.reason,
+    )
+
+
+def _write(item: _Planned, seed: int) -> None:
+    slot = item.slot
+    param = getattr(slot.module, slot.attr)
+    values = item.resolved.distribution.sample(slot.shape, parameter_seed(seed, slot.name))
+    with torch.no_grad():
+        param.copy_(values)
+
+
+def _reset_buffers(module: nn.Module, prefix: str) -> list[str]:
+    """Write the known buffers of ``module``; return the persistent ones left unwritten."""
+    unwritten = []
+    persistent_skip = getattr(module, "_non_persistent_buffers_set", set())
+    for name, buf in module.named_buffers(recurse=False):
+        if buf is None or buf.is_meta:
+            continue
+        if name in _NORM_BUFFERS and isinstance(module, nn.modules.batchnorm._NormBase):
+            with torch.no_grad():
+                buf.fill_(_NORM_BUFFERS[name])
+        elif name not in persistent_skip:
+            unwritten.append(f"{prefix}.{name}" if prefix else name)
+    return unwritten
+
+
+def _fail_unwritten(uncovered: list[str], buffers: list[str]) -> None:
+    parts = []
+    if uncovered:
+        parts.append(f"parameters no policy rule covers: {', '.join(uncovered)}")
+    if buffers:
+        parts.append(f"persistent buffers zoo cannot initialize: {', '.join(buffers)}")
+    raise InitError(
+        "left unwritten after init — " + "; ".join(parts)
+        + ". Add a rule for them (e.g. init={'base': ..., 'rules': {'NAME': 'zeros'}}) "
+        "or declare weight_init= on the layer."
+    )
+
+
+def _run(
+    root: nn.Module,
+    slot_list: list[Slot],
+    policy: Policy,
+    seed: int,
+    names: set[str] | None,
+    strict: bool,
+    buffer_modules: Iterable[tuple[str, nn.Module]],
+) -> list[_Planned]:
+    planned = _plan(slot_list, policy)
+    uncovered = []
+    for item in planned:
+        if names is not None and item.slot.name not in names:
+            continue
+        param = getattr(item.slot.module, item.slot.attr)
+        if item.resolved is None:
+            uncovered.append(item.slot.name)
+        elif not param.is_meta:
+            _write(item, seed)
+    unwritten_buffers = []
+    if names is None:
+        for prefix, module in buffer_modules:
+            unwritten_buffers += _reset_buffers(module, prefix)
+    if strict and (uncovered or unwritten_buffers):
+        _fail_unwritten(uncovered, unwritten_buffers)
+    return planned
+
+
+def _remember(root: nn.Module, planned: list[_Planned], policy: Policy, seed: int) -> None:
+    object.__setattr__(root, _STATE_ATTR, InitState(policy, int(seed)))
+    heads: dict[int, set[str]] = {}
+    for item in planned:
+        if item.slot.head:
+            heads.setdefault(id(item.slot.module), set()).add(item.slot.attr)
+    for prefix, module in root.named_modules():
+        context = _LayerContext(policy, int(seed), prefix, frozenset(heads.get(id(module), ())))
+        object.__setattr__(module, _CONTEXT_ATTR, context)
+
+
+def _check_seed(seed: int) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InitError(f"seed must be a non-negative int, got {seed!r}")
+    return seed
+
+
+def apply(
+    module: nn.Module,
+    init: PolicySpec = "default",
+    seed: int = 0,
+    *,
+    names: Iterable[str] | None = None,
+    strict: bool = False,
+) -> InitReport:
+    """Initialize every parameter of ``module`` (any torch module) with ``init`` and ``seed``.
+
+    Returns the init report. Parameters no rule covers are left as they are and listed in
+    the report as "not covered"; with ``strict=True`` they (and unknown persistent
+    buffers) are an error instead. ``names`` limits the pass to those parameters.
+
+    >>> import torch.nn as nn, zoo
+    >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    >>> report = zoo.init.apply(net, "xavier", seed=0)
+    >>> report["0.bias"].init
+    'zeros(value=0.0)'
+    """
+    seed = _check_seed(seed)
+    policy = resolve_policy(init, module)
+    wanted = set(names) if names is not None else None
+    slot_list = slots(module)
+    if wanted is not None:
+        unknown = sorted(wanted - {s.name for s in slot_list})
+        if unknown:
+            raise InitError(f"no such parameter(s): {', '.join(unknown)}")
+    planned = _run(module, slot_list, policy, seed, wanted, strict, module.named_modules())
+    _remember(module, planned, policy, seed)
+    return InitReport([_row(p) for p in planned], policy.name, seed)
+
+
+def reset_module(module: nn.Module) -> None:
+    """Re-initialize ``module``'s own parameters and buffers (not its children's).
+
+    Uses the policy, seed and name prefix the last init pass of its root left on it, so
+    the values equal the root's; a layer never initialized through a root uses the
+    generic default policy, seed 0 and its own attribute names.
+    """
+    from zoo.init.policies import GENERIC_DEFAULT
+
+    context = getattr(module, _CONTEXT_ATTR, None) or _LayerContext(GENERIC_DEFAULT, 0, "", frozenset())
+    own = [s for s in slots(module) if s.module is module]
+    renamed = [
+        Slot(
+            name=f"{context.prefix}.{s.attr}" if context.prefix else s.attr,
+            module=s.module, attr=s.attr, shape=s.shape, kind=s.kind, role=s.role,
+            head=s.head or s.attr in context.heads, residual_last=s.residual_last,
+            nonlinearity="linear" if (s.attr in context.heads and not s.hints.nonlinearity)
+            else s.nonlinearity,
+            fans=s.fans, hints=s.hints,
+        )
+        for s in own
+    ]
+    _run(module, renamed, context.policy, context.seed, None, False, [(context.prefix, module)])
+
+
+def init_state(module: nn.Module) -> InitState | None:
+    """The policy and seed ``module`` was last initialized with by zoo, if any."""
+    return getattr(module, _STATE_ATTR, None)
+
+
+def describe(module: nn.Module) -> InitReport:
+    """Per-parameter init report of a module initialized by zoo (no values are drawn).
+
+    >>> import zoo
+    >>> print(zoo.describe(zoo.create("mlp", in_features=4, hidden=(8,), out_features=2)))
+    ... # doctest: +SKIP
+    """
+    state = init_state(module)
+    if state is None:
+        raise InitError(
+            f"{type(module).__name__} was not initialized by zoo, so there is nothing to "
+            "report; run zoo.init.apply(module, POLICY, seed=N) first, or build it with "
+            "zoo.create"
+        )
+    planned = _plan(slots(module), state.policy)
+    return InitReport([_row(p) for p in planned], state.policy.name, state.seed)

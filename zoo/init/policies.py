@@ -1,0 +1,250 @@
+"""Init policies: which initializer each parameter gets, and why.
+
+A :class:`Policy` maps a parameter (its role, layer kind, whether it is the head or the
+norm closing a residual branch, and the nonlinearity after its layer) to an initializer.
+Rules on top of a policy match parameter names (glob), module types (``type:Conv2d`` or
+the class itself) or roles (``role:bias``, ``role:head``). Precedence: a layer's own
+override beats the first matching rule, which beats the policy's default.
+
+>>> p = policy("xavier", rules={"head.*": "zeros"})
+>>> p.to_spec()
+{'base': 'xavier', 'rules': [['head.*', {'name': 'zeros', 'value': 0.0}]]}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any, Mapping, Union
+
+from torch import nn
+
+from zoo.errors import UnknownPolicyError
+from zoo.init import initializers as I
+from zoo.init.roles import Slot
+
+ROLES = ("weight", "bias", "norm_scale", "norm_shift", "embedding", "head", "residual_last")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``match`` (name glob, ``type:Name``, ``role:NAME`` or a module class) -> ``init``."""
+
+    match: str | type
+    init: I.Initializer
+
+    def __post_init__(self) -> None:
+        if isinstance(self.match, str) and self.match.startswith("role:"):
+            role = self.match[len("role:") :]
+            if role not in ROLES:
+                raise UnknownPolicyError(
+                    f"unknown role {role!r} in rule {self.match!r}; roles: {', '.join(ROLES)}"
+                )
+
+    def matches(self, slot: Slot) -> bool:
+        if isinstance(self.match, type):
+            return isinstance(slot.module, self.match)
+        if self.match.startswith("type:"):
+            wanted = self.match[len("type:") :]
+            return any(cls.__name__ == wanted for cls in type(slot.module).__mro__)
+        if self.match.startswith("role:"):
+            role = self.match[len("role:") :]
+            if role == "head":
+                return slot.head
+            if role == "residual_last":
+                return slot.residual_last
+            return slot.role == role
+        return fnmatchcase(slot.name, self.match)
+
+    @property
+    def label(self) -> str:
+        return f"type:{self.match.__name__}" if isinstance(self.match, type) else self.match
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The initializer picked for one parameter and the reason, for the report."""
+
+    init: I.Initializer | None  # None: nothing covers this parameter
+    reason: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Initializers per role. ``None`` fields fall back as documented on each."""
+
+    name: str
+    weight: I.Initializer
+    head_weight: I.Initializer | None = None  # None: same as ``weight``
+    bias: I.Initializer = I.Zeros()
+    head_bias: I.Initializer | None = None  # None: same as ``bias``
+    norm_scale: I.Initializer = I.Ones()
+    norm_shift: I.Initializer = I.Zeros()
+    residual_last_scale: I.Initializer | None = None  # None: same as ``norm_scale``
+    embedding: I.Initializer = I.Normal(std=1.0)
+    rules: tuple[Rule, ...] = field(default=())
+    description: str = ""
+
+    def with_rules(self, rules: Mapping[Any, Any] | list[Any]) -> "Policy":
+        """A copy with ``rules`` (pattern -> initializer) tried before the policy's own."""
+        pairs = rules.items() if isinstance(rules, Mapping) else rules
+        parsed = []
+        for pair in pairs:
+            if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+                raise UnknownPolicyError(f"a rule is a (pattern, initializer) pair, got {pair!r}")
+            match, init = pair
+            if not isinstance(match, (str, type)):
+                raise UnknownPolicyError(
+                    f"a rule pattern is a name glob, 'type:Name', 'role:NAME' or a module "
+                    f"class, got {match!r}"
+                )
+            parsed.append(Rule(match, I.as_initializer(init)))
+        return dataclasses.replace(self, rules=(*self.rules, *parsed))
+
+    def _by_role(self, slot: Slot) -> tuple[I.Initializer | None, str]:
+        if slot.role == "weight":
+            if slot.head:
+                return self.head_weight or self.weight, "head weight"
+            return self.weight, f"{slot.kind} weight"
+        if slot.role == "bias":
+            if slot.head:
+                return self.head_bias or self.bias, "head bias"
+            return self.bias, "bias"
+        if slot.role == "norm_scale":
+            if slot.residual_last and self.residual_last_scale is not None:
+                return self.residual_last_scale, "residual-last norm scale"
+            return self.norm_scale, "norm scale"
+        if slot.role == "norm_shift":
+            return self.norm_shift, "norm shift"
+        if slot.role == "embedding":
+            return self.embedding, "embedding"
+        return None, f"no rule for {slot.module_type}.{slot.attr}"
+
+    def choose(self, slot: Slot) -> Choice:
+        """Pick the initializer for ``slot``: layer override, then rules, then the policy."""
+        override = {"weight": slot.hints.weight_init, "bias": slot.hints.bias_init}.get(slot.attr)
+        if override is not None:
+            return Choice(I.as_initializer(override), f"layer override ({slot.attr}_init)")
+        skipped = []
+        for rule in self.rules:
+            if rule.matches(slot):
+                if rule.init.requires_2d and len(slot.shape) < 2:
+                    skipped.append(rule.label)
+                    continue
+                return Choice(rule.init, f"rule {rule.label!r}")
+        init, what = self._by_role(slot)
+        reason = f"policy {self.name}: {what}"
+        if skipped:
+            reason += f" (rule {skipped[0]!r} needs 2-D)"
+        if init is not None and init.requires_2d and len(slot.shape) < 2:
+            return Choice(None, f"{reason}: {init.name} needs 2-D, shape {slot.shape}")
+        return Choice(init, reason)
+
+    def to_spec(self) -> dict[str, Any]:
+        """JSON-ready form, stored in checkpoint metadata."""
+        return {"base": self.name, "rules": [[r.label, r.init.to_dict()] for r in self.rules]}
+
+
+def _named(name: str, weight: I.Initializer, description: str, **kw: Any) -> Policy:
+    return Policy(name=name, weight=weight, description=description, **kw)
+
+
+NAMED_POLICIES: dict[str, Policy] = {
+    p.name: p
+    for p in (
+        _named(
+            "kaiming",
+            I.KaimingNormal(mode="fan_in"),
+            "He et al. 2015: weights N(0, gain/sqrt(fan_in)) with the gain of the layer's "
+            "nonlinearity (head: linear, gain 1); biases 0; norm scale 1, shift 0.",
+        ),
+        _named(
+            "xavier",
+            I.XavierUniform(gain=1.0),
+            "Glorot & Bengio 2010: weights U(±sqrt(6/(fan_in+fan_out))); biases 0; "
+            "norm scale 1, shift 0.",
+        ),
+        _named(
+            "lecun",
+            I.LecunNormal(),
+            "LeCun 1998: weights N(0, 1/sqrt(fan_in)); biases 0; norm scale 1, shift 0.",
+        ),
+        _named(
+            "orthogonal",
+            I.Orthogonal(),
+            "Saxe et al. 2014: semi-orthogonal weights on the (out, rest) flattening, "
+            "scaled by the nonlinearity's gain; biases 0; norm scale 1, shift 0.",
+        ),
+        _named(
+            "trunc_normal",
+            I.TruncNormal(std=0.02),
+            "Transformer style: weights N(0, 0.02) truncated to ±2σ; embeddings the same; "
+            "biases 0; norm scale 1, shift 0.",
+            embedding=I.TruncNormal(std=0.02),
+        ),
+        _named(
+            "torch",
+            I.TorchDefault(),
+            "PyTorch's defaults with PyTorch's fan counting: weights and biases "
+            "U(±1/sqrt(fan_in)); norm scale 1, shift 0; embeddings N(0, 1).",
+            bias=I.TorchDefault(),
+        ),
+    )
+}
+
+# Without a model of its own, "default" means kaiming.
+GENERIC_DEFAULT = dataclasses.replace(
+    NAMED_POLICIES["kaiming"],
+    name="default",
+    description="No architecture default: kaiming (" + NAMED_POLICIES["kaiming"].description + ")",
+)
+
+POLICY_NAMES = tuple(sorted([*NAMED_POLICIES, "default"]))
+
+PolicySpec = Union[str, Policy, Mapping[str, Any]]
+
+
+def named_policy(name: str, module: nn.Module | None = None) -> Policy:
+    """The policy called ``name``; ``default`` asks ``module.default_init_policy()``."""
+    if name == "default":
+        make_default = getattr(module, "default_init_policy", None)
+        return make_default() if callable(make_default) else GENERIC_DEFAULT
+    if name not in NAMED_POLICIES:
+        raise UnknownPolicyError(f"unknown init policy {name!r}; known: {', '.join(POLICY_NAMES)}")
+    return NAMED_POLICIES[name]
+
+
+def policy(
+    base: str | Policy = "default",
+    rules: Mapping[Any, Any] | list[Any] | None = None,
+    module: nn.Module | None = None,
+) -> Policy:
+    """A policy by name (or object) with optional rules on top.
+
+    >>> policy("kaiming", rules={"role:head": "zeros"}).rules[0].label
+    'role:head'
+    """
+    resolved = base if isinstance(base, Policy) else named_policy(base, module)
+    return resolved.with_rules(rules) if rules else resolved
+
+
+def resolve_policy(spec: PolicySpec, module: nn.Module | None = None) -> Policy:
+    """A :class:`Policy` from a name, a policy object, or ``{"base": ..., "rules": ...}``."""
+    if isinstance(spec, Policy):
+        return spec
+    if isinstance(spec, str):
+        return named_policy(spec, module)
+    if isinstance(spec, Mapping):
+        unknown = sorted(set(spec) - {"base", "rules"})
+        if unknown:
+            raise UnknownPolicyError(
+                f"a policy dict takes the keys 'base' and 'rules', got unknown key(s) "
+                f"{', '.join(map(repr, unknown))}; e.g. "
+                "{'base': 'kaiming', 'rules': {'head.*': 'zeros'}}"
+            )
+        return policy(spec.get("base", "default"), spec.get("rules"), module)
+    raise UnknownPolicyError(
+        f"init must be a policy name ({', '.join(POLICY_NAMES)}), a Policy or a dict with "
+        f"'base' and 'rules', got {type(spec).__name__}"
+    )

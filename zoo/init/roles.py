@@ -1,0 +1,148 @@
+"""What each parameter is: its layer kind, its role, and the nonlinearity after it.
+
+The init engine never looks at zoo's own classes. It reads torch layer types, and the
+optional ``zoo_init_hints`` attribute (a :class:`LayerHints`) that zoo layers carry and
+any module may set. Roles: ``weight``, ``bias``, ``norm_scale``, ``norm_shift``,
+``embedding``, ``unknown``; flags: ``head`` (the classifier head) and ``residual_last``
+(the norm that closes a residual branch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from torch import nn
+
+from zoo.init.fans import Fans, module_fans
+
+_NORMS: tuple[type, ...] = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
+if hasattr(nn, "RMSNorm"):
+    _NORMS = (*_NORMS, nn.RMSNorm)
+
+_KINDS: tuple[tuple[str, tuple[type, ...]], ...] = (
+    ("linear", (nn.Linear,)),
+    ("conv", (nn.Conv1d, nn.Conv2d, nn.Conv3d)),
+    ("conv_transpose", (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)),
+    ("norm", _NORMS),
+    ("embedding", (nn.Embedding,)),
+)
+
+HEAD_NAMES = ("fc", "head", "classifier")
+
+
+@dataclass
+class LayerHints:
+    """What a layer declares about its own init; every field is optional.
+
+    ``weight_init`` / ``bias_init`` override the policy for this layer. ``nonlinearity``
+    names the activation that follows (it sets the gain). ``head`` marks a classifier
+    head, ``residual_last`` the norm that closes a residual branch.
+    """
+
+    nonlinearity: str | None = None
+    weight_init: Any = None
+    bias_init: Any = None
+    head: bool = False
+    residual_last: bool = False
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One parameter as the engine sees it."""
+
+    name: str  # qualified name in the root module
+    module: nn.Module
+    attr: str  # attribute on ``module``: "weight", "bias", ...
+    shape: tuple[int, ...]
+    kind: str  # linear | conv | conv_transpose | norm | embedding | other
+    role: str  # weight | bias | norm_scale | norm_shift | embedding | unknown
+    head: bool
+    residual_last: bool
+    nonlinearity: str
+    fans: Fans | None  # fans of the module's weight; None when it has none
+    hints: LayerHints
+
+    @property
+    def module_type(self) -> str:
+        return type(self.module).__name__
+
+
+def layer_kind(module: nn.Module) -> str:
+    for kind, types in _KINDS:
+        if isinstance(module, types):
+            return kind
+    return "other"
+
+
+def _role(kind: str, attr: str, ndim: int) -> str:
+    if kind == "norm":
+        return {"weight": "norm_scale", "bias": "norm_shift"}.get(attr, "unknown")
+    if kind == "embedding" and attr == "weight":
+        return "embedding"
+    if kind in ("linear", "conv", "conv_transpose"):
+        return {"weight": "weight", "bias": "bias"}.get(attr, "unknown")
+    return "unknown"
+
+
+def head_modules(root: nn.Module) -> set[int]:
+    """ids of the modules that form the classifier head of a foreign model.
+
+    timm models name theirs through ``get_classifier()``; torchvision's are the top-level
+    ``fc`` / ``head`` / ``classifier`` children (the last Linear inside a Sequential).
+    """
+    found: list[nn.Module] = []
+    get_classifier = getattr(root, "get_classifier", None)
+    if callable(get_classifier):
+        try:
+            head = get_classifier()
+        except Exception:  # a foreign model's own method may need state we lack
+            head = None
+        if isinstance(head, nn.Module):
+            found.append(head)
+    if not found:
+        for name in HEAD_NAMES:
+            child = getattr(root, name, None)
+            if isinstance(child, nn.Module):
+                found.append(child)
+    ids: set[int] = set()
+    for head in found:
+        linears = [m for m in head.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+        if linears:
+            ids.add(id(linears[-1]))
+    return ids
+
+
+def slots(root: nn.Module) -> list[Slot]:
+    """Every parameter of ``root`` as a :class:`Slot`, in ``named_parameters`` order."""
+    heads = head_modules(root)
+    result: list[Slot] = []
+    for prefix, module in root.named_modules(remove_duplicate=True):
+        params = list(module.named_parameters(recurse=False))
+        if not params:
+            continue
+        hints = getattr(module, "zoo_init_hints", None) or LayerHints()
+        kind = layer_kind(module)
+        weight = getattr(module, "weight", None)
+        fans = None
+        if isinstance(weight, nn.Parameter) and weight.dim() >= 2:
+            fans = module_fans(module, tuple(weight.shape))
+        head = hints.head or id(module) in heads
+        default_nonlinearity = "linear" if head else "relu"
+        for attr, param in params:
+            result.append(
+                Slot(
+                    name=f"{prefix}.{attr}" if prefix else attr,
+                    module=module,
+                    attr=attr,
+                    shape=tuple(param.shape),
+                    kind=kind,
+                    role=_role(kind, attr, param.dim()),
+                    head=head,
+                    residual_last=hints.residual_last,
+                    nonlinearity=hints.nonlinearity or default_nonlinearity,
+                    fans=fans,
+                    hints=hints,
+                )
+            )
+    return result

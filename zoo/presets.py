@@ -1,0 +1,62 @@
+"""YAML presets (configs/*.yaml): model name, init, seed and config fields.
+
+A preset looks like::
+
+    model: resnet18
+    init: default
+    seed: 0
+    config:
+      num_classes: 1000
+
+Only safe YAML is read (``yaml.safe_load``): no Python objects, no code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from zoo.errors import ConfigError
+
+_KEYS = ("model", "init", "seed", "config")
+
+
+@dataclass(frozen=True)
+class Preset:
+    model: str
+    init: Any = None
+    seed: int | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def read_preset(path: str | Path) -> Preset:
+    """Read a preset file, with errors that name the file and the bad key."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {str(path)!r} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file {str(path)!r} is not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {str(path)!r} must hold a mapping with keys {_KEYS}")
+    unknown = sorted(set(data) - set(_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"config file {str(path)!r} has unknown key(s) {', '.join(unknown)}; "
+            f"valid: {', '.join(_KEYS)}"
+        )
+    if not isinstance(data.get("model"), str):
+        raise ConfigError(f"config file {str(path)!r} must name the model: 'model: NAME'")
+    config = data.get("config") or {}
+    if not isinstance(config, dict):
+        raise ConfigError(f"config file {str(path)!r}: 'config' must be a mapping of fields")
+    return Preset(data["model"], data.get("init"), data.get("seed"), config)
+
+
+def write_preset(path: str | Path, preset: Preset) -> None:
+    body = {"model": preset.model, "init": preset.init, "seed": preset.seed, "config": preset.config}
+    Path(path).write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
