@@ -239,7 +239,8 @@ def load(
     """Rebuild a model from a zoo ``.safetensors`` file (architecture, config and weights).
 
     Strict: any missing, unexpected or mismatched tensor is an error listing them.
-    ``dtype`` casts the floating tensors after loading; ``device`` places them.
+    ``dtype`` casts the floating tensors after loading; ``device`` places them
+    (``"meta"`` rebuilds the architecture and its init record without reading weights).
     """
     path = _check_path(path)
     metadata = zoo_metadata(path)
@@ -258,13 +259,13 @@ def load(
     if not report.ok:
         _fail(report, f"{str(path)!r}")
     _remember_init(model, metadata)
+    model.zoo_metadata = metadata
+    if target.type == "meta":  # architecture, config and init record only: read no tensor
+        return model.to(dtype) if dtype is not None else model
     tensors = _read_tensors(path, target)
     state = {key: tensors[file_key] for key, file_key in by_model_key.items()}
     model.load_state_dict(state, strict=True, assign=True)
-    if dtype is not None:
-        model.to(dtype)
-    model.zoo_metadata = metadata
-    return model
+    return model.to(dtype) if dtype is not None else model
 
 
 def _remember_init(model: ZooModel, metadata: dict[str, str]) -> None:

@@ -62,8 +62,9 @@ class Normal(Distribution):
     std_: float
 
     def sample(self, shape: tuple[int, ...], seed: int) -> torch.Tensor:
-        z = standard_normal(_numel(shape), seed)
-        return (z * self.std_ + self.mean_).to(torch.float32).reshape(shape)
+        mean, std = self.mean_, self.std_
+        z = standard_normal(_numel(shape), seed, lambda z: z.mul_(std).add_(mean), torch.float32)
+        return z.reshape(shape)
 
     @property
     def mean(self) -> float:
@@ -83,8 +84,9 @@ class Uniform(Distribution):
     high: float
 
     def sample(self, shape: tuple[int, ...], seed: int) -> torch.Tensor:
-        u = uniform_open01(_numel(shape), seed)
-        return (u * (self.high - self.low) + self.low).to(torch.float32).reshape(shape)
+        low, width = self.low, self.high - self.low
+        u = uniform_open01(_numel(shape), seed, lambda u: u.mul_(width).add_(low), torch.float32)
+        return u.reshape(shape)
 
     @property
     def mean(self) -> float:
@@ -117,11 +119,13 @@ class TruncatedNormal(Distribution):
     def sample(self, shape: tuple[int, ...], seed: int) -> torch.Tensor:
         # Inverse-CDF sampling: one uniform per value, no rejection loop, fixed length.
         lo, hi = self._mass()
-        u = uniform_open01(_numel(shape), seed)
-        p = lo + u * (hi - lo)
-        z = math.sqrt(2.0) * torch.erfinv(2.0 * p - 1.0)
-        z.clamp_(self.a, self.b)
-        return (z * self.nominal_std + self.mean_).to(torch.float32).reshape(shape)
+
+        def inverse_cdf(u: torch.Tensor) -> torch.Tensor:
+            p = u.mul_(hi - lo).add_(lo)
+            z = p.mul_(2.0).sub_(1.0).erfinv_().mul_(math.sqrt(2.0)).clamp_(self.a, self.b)
+            return z.mul_(self.nominal_std).add_(self.mean_)
+
+        return uniform_open01(_numel(shape), seed, inverse_cdf, torch.float32).reshape(shape)
 
     @property
     def mean(self) -> float:

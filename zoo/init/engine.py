@@ -71,8 +71,11 @@ def _row(item: _Planned) -> ReportRow:
     slot, resolved = item.slot, item.resolved
     param = getattr(slot.module, slot.attr)
     if resolved is None:
-        return ReportRow(slot.name, slot.shape, str(param.dtype).removeprefix("torch."),
-                         "not covered", "", None, None, None, None, None, None, item.choice.reason)
+        return ReportRow(
+            name=slot.name, shape=slot.shape, dtype=str(param.dtype).removeprefix("torch."),
+            init="not covered", distribution="kept as it was", fan_in=None, fan_out=None,
+            gain=None, mean=None, std=None, low=None, high=None, reason=item.choice.reason,
+        )
     d = resolved.distribution
     bounds = d.bounds
     return ReportRow(
@@ -215,7 +218,10 @@ def reset_module(module: nn.Module) -> None:
     """
     from zoo.init.policies import GENERIC_DEFAULT
 
-    context = getattr(module, _CONTEXT_ATTR, None) or _LayerContext(GENERIC_DEFAULT, 0, "", frozenset())
+    context = getattr(module, _CONTEXT_ATTR, None)
+    if context is None:  # a layer on its own is its own root
+        apply(module, GENERIC_DEFAULT, 0)
+        return
     own = [s for s in slots(module) if s.module is module]
     renamed = [
         Slot(

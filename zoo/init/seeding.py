@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import hashlib
 import math
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 
 import torch
 
-BLOCK_SIZE = 1 << 20  # elements per independently seeded block
+BLOCK_SIZE = 1 << 16  # elements per independently seeded block
 
 _MASK_63 = (1 << 63) - 1
+_TINY = 2.0**-53  # uniform_ may return exactly 0; log and erfinv need the open interval
+
+Transform = Callable[[torch.Tensor], torch.Tensor]
 
 
 def _hash_to_seed(text: str) -> int:
@@ -41,37 +46,73 @@ def block_seed(param_seed: int, index: int) -> int:
     return _hash_to_seed(f"zoo-block/{param_seed}/{index}")
 
 
-def _blocks(numel: int) -> list[tuple[int, int]]:
-    return [(start, min(BLOCK_SIZE, numel - start)) for start in range(0, numel, BLOCK_SIZE)]
-
-
 def _generator(seed: int) -> torch.Generator:
     gen = torch.Generator(device="cpu")
     gen.manual_seed(seed)
     return gen
 
 
-def uniform_open01(numel: int, seed: int) -> torch.Tensor:
-    """``numel`` float64 samples in (0, 1), block-seeded from ``seed``."""
-    out = torch.empty(numel, dtype=torch.float64)
-    for index, (start, length) in enumerate(_blocks(numel)):
-        block = out[start : start + length]
-        block.uniform_(generator=_generator(block_seed(seed, index)))
-        # uniform_ may return exactly 0; move it into the open interval for log/erfinv.
-        block.clamp_(min=2.0**-53)
+def _uniform_block(length: int, gen: torch.Generator) -> torch.Tensor:
+    return torch.empty(length, dtype=torch.float64).uniform_(generator=gen).clamp_(min=_TINY)
+
+
+def _normal_block(length: int, gen: torch.Generator) -> torch.Tensor:
+    # Box-Muller on our own uniforms: both halves of each pair are used.
+    half = (length + 1) // 2
+    u1 = _uniform_block(half, gen)
+    u2 = torch.empty(half, dtype=torch.float64).uniform_(generator=gen)
+    radius = u1.log_().mul_(-2.0).sqrt_()
+    angle = u2.mul_(2.0 * math.pi)
+    out = torch.empty(2 * half, dtype=torch.float64)
+    torch.mul(radius, torch.cos(angle), out=out[:half])
+    torch.mul(radius, angle.sin_(), out=out[half:])
+    return out[:length]
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=max(1, torch.get_num_threads()))
+    return _POOL
+
+
+def _fill(
+    numel: int, seed: int, draw: Callable[[int, torch.Generator], torch.Tensor],
+    transform: Transform | None, dtype: torch.dtype,
+) -> torch.Tensor:
+    out = torch.empty(numel, dtype=dtype)
+
+    def fill_block(index: int) -> None:
+        start = index * BLOCK_SIZE
+        length = min(BLOCK_SIZE, numel - start)
+        values = draw(length, _generator(block_seed(seed, index)))
+        out[start : start + length] = transform(values) if transform else values
+
+    count = -(-numel // BLOCK_SIZE)
+    if count <= 1:
+        for index in range(count):
+            fill_block(index)
+    else:
+        # Blocks are independent, so threads may fill them in any order: same bits.
+        list(_pool().map(fill_block, range(count)))
     return out
 
 
-def standard_normal(numel: int, seed: int) -> torch.Tensor:
-    """``numel`` float64 N(0, 1) samples (Box-Muller on our own uniforms), block-seeded."""
-    out = torch.empty(numel, dtype=torch.float64)
-    for index, (start, length) in enumerate(_blocks(numel)):
-        half = (length + 1) // 2
-        gen = _generator(block_seed(seed, index))
-        u1 = torch.empty(half, dtype=torch.float64).uniform_(generator=gen).clamp_(min=2.0**-53)
-        u2 = torch.empty(half, dtype=torch.float64).uniform_(generator=gen)
-        radius = torch.sqrt(-2.0 * torch.log(u1))
-        angle = (2.0 * math.pi) * u2
-        pair = torch.cat((radius * torch.cos(angle), radius * torch.sin(angle)))
-        out[start : start + length] = pair[:length]
-    return out
+def uniform_open01(
+    numel: int, seed: int, transform: Transform | None = None, dtype: torch.dtype = torch.float64
+) -> torch.Tensor:
+    """``numel`` samples of U(0, 1) (open at 0), block-seeded from ``seed``.
+
+    ``transform`` maps each float64 block before it is stored as ``dtype``.
+    """
+    return _fill(numel, seed, _uniform_block, transform, dtype)
+
+
+def standard_normal(
+    numel: int, seed: int, transform: Transform | None = None, dtype: torch.dtype = torch.float64
+) -> torch.Tensor:
+    """``numel`` samples of N(0, 1), block-seeded from ``seed``; ``transform`` as above."""
+    return _fill(numel, seed, _normal_block, transform, dtype)
