@@ -193,7 +193,7 @@ class Constant(Distribution):
     value: float
 
     def sample(self, shape: tuple[int, ...], seed: int) -> torch.Tensor:
-        return torch.full(shape, self.value, dtype=torch.float32)
+        return torch.full(shape, self.value, dtype=torch.float32, device="cpu")
 
     @property
     def mean(self) -> float:

@@ -43,7 +43,7 @@ NONLINEARITIES = tuple(sorted([*_TABLE, "leaky_relu", *_MEASURED]))
 @lru_cache(maxsize=None)
 def _variance_preserving_gain(name: str) -> float:
     # Trapezoidal quadrature of f(x)^2 * phi(x) on [-12, 12]; the tails beyond carry < 1e-30.
-    x = torch.linspace(-12.0, 12.0, 240_001, dtype=torch.float64)
+    x = torch.linspace(-12.0, 12.0, 240_001, dtype=torch.float64, device="cpu")
     density = torch.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
     second_moment = torch.trapezoid(_MEASURED[name](x) ** 2 * density, x).item()
     return 1.0 / math.sqrt(second_moment)

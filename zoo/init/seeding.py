@@ -53,17 +53,17 @@ def _generator(seed: int) -> torch.Generator:
 
 
 def _uniform_block(length: int, gen: torch.Generator) -> torch.Tensor:
-    return torch.empty(length, dtype=torch.float64).uniform_(generator=gen).clamp_(min=_TINY)
+    return torch.empty(length, dtype=torch.float64, device="cpu").uniform_(generator=gen).clamp_(min=_TINY)
 
 
 def _normal_block(length: int, gen: torch.Generator) -> torch.Tensor:
     # Box-Muller on our own uniforms: both halves of each pair are used.
     half = (length + 1) // 2
     u1 = _uniform_block(half, gen)
-    u2 = torch.empty(half, dtype=torch.float64).uniform_(generator=gen)
+    u2 = torch.empty(half, dtype=torch.float64, device="cpu").uniform_(generator=gen)
     radius = u1.log_().mul_(-2.0).sqrt_()
     angle = u2.mul_(2.0 * math.pi)
-    out = torch.empty(2 * half, dtype=torch.float64)
+    out = torch.empty(2 * half, dtype=torch.float64, device="cpu")
     torch.mul(radius, torch.cos(angle), out=out[:half])
     torch.mul(radius, angle.sin_(), out=out[half:])
     return out[:length]
@@ -83,7 +83,7 @@ def _fill(
     numel: int, seed: int, draw: Callable[[int, torch.Generator], torch.Tensor],
     transform: Transform | None, dtype: torch.dtype,
 ) -> torch.Tensor:
-    out = torch.empty(numel, dtype=dtype)
+    out = torch.empty(numel, dtype=dtype, device="cpu")
 
     def fill_block(index: int) -> None:
         start = index * BLOCK_SIZE

@@ -1,0 +1,74 @@
+"""The command line: each command end to end, errors without tracebacks."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import zoo
+from zoo.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_list(capsys):
+    code, out, _ = run(capsys, "list", "res*")
+    assert code == 0 and out.split() == zoo.list_models("res*")
+
+
+def test_create_then_describe_and_inspect(tmp_path, capsys):
+    path = tmp_path / "unet.safetensors"
+    code, out, _ = run(capsys, "create", "unet", "--init", "kaiming", "--seed", "0",
+                       "--set", "depth=2", "--set", "base_width=8", "-o", str(path))
+    assert code == 0 and "unet" in out
+    expected = zoo.create("unet", init="kaiming", seed=0, depth=2, base_width=8)
+    assert torch.equal(zoo.load(path).outc.conv.weight, expected.outc.conv.weight)
+    code, out, _ = run(capsys, "describe", str(path))
+    assert code == 0
+    assert "inc.double_conv.0.weight" in out and "kaiming_normal" in out and "fan_in" in out
+    code, out, _ = run(capsys, "describe", str(path), "--format", "json")
+    assert json.loads(out) == zoo.describe(expected).to_dict()
+    code, out, _ = run(capsys, "inspect", str(path))
+    assert code == 0 and "zoo.arch: unet" in out and "outc.conv.weight" in out
+
+
+def test_describe_a_name_with_policy_and_markdown(capsys):
+    code, out, _ = run(capsys, "describe", "mlp", "--init", "xavier", "--format", "markdown",
+                       "--set", "hidden=[8]")
+    assert code == 0 and out.startswith("| name | shape | init |") and "xavier_uniform" in out
+
+
+def test_create_with_json_policy(tmp_path, capsys):
+    path = tmp_path / "m.safetensors"
+    policy = '{"base": "kaiming", "rules": {"head.*": "zeros"}}'
+    code, _, _ = run(capsys, "create", "mlp", "--init", policy, "--set", "hidden=[8]", "-o", str(path))
+    assert code == 0 and torch.all(zoo.load(path).head.weight == 0)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["create", "unett", "-o", "x.safetensors"], "did you mean unet"),
+        (["create", "mlp", "--init", "he", "-o", "x.safetensors"], "known: default"),
+        (["create", "mlp", "--set", "hidden", "-o", "x.safetensors"], "--set takes key=value"),
+        (["create", "mlp", "--set", "dropout=3", "-o", "x.safetensors"], "dropout must be in"),
+        (["describe", "missing.safetensors"], "does not exist"),
+        (["inspect", "missing.safetensors"], "does not exist"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_console_entry_point_and_module():
+    result = subprocess.run([sys.executable, "-m", "zoo", "list", "u*"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.split() == ["unet"]
+    result = subprocess.run([sys.executable, "-m", "zoo", "create", "--help"], capture_output=True, text=True)
+    assert "--init" in result.stdout and "--seed" in result.stdout and "--set" in result.stdout
