@@ -95,7 +95,11 @@ def test_each_parameter_is_written_exactly_once(monkeypatch):
 
     written = []
     real_write = engine._write
-    monkeypatch.setattr(engine, "_write", lambda item, seed: (written.append(item.slot.name), real_write(item, seed)))
+    def counting_write(item, seed):
+        written.append(item.slot.name)
+        real_write(item, seed)
+
+    monkeypatch.setattr(engine, "_write", counting_write)
     model = zoo.create("resnet18", num_classes=3)
     names = [n for n, _ in model.named_parameters()]
     assert sorted(written) == sorted(names) and len(written) == len(set(written))

@@ -295,6 +295,9 @@ def load_into_meta_model(
     if not report.ok:
         _fail(report, f"checkpoint {str(path)!r}")
     apply(model, init, seed)  # records policy and seed; draws nothing on meta
+    model.zoo_load_report = report
+    if device.type == "meta":  # checked against the file; nothing to read
+        return report
     tensors = _read_tensors(path, device)
     want = model.state_dict()
     state = {
@@ -302,7 +305,6 @@ def load_into_meta_model(
         if key in want
     }
     model.load_state_dict(state, strict=True, assign=True)
-    model.zoo_load_report = report
     return report
 
 

@@ -9,7 +9,7 @@ once by quadrature and cached. For ReLU that formula gives sqrt(2), PyTorch's va
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import torch
 import torch.nn.functional as F
@@ -40,7 +40,7 @@ _MEASURED = {
 NONLINEARITIES = tuple(sorted([*_TABLE, "leaky_relu", *_MEASURED]))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _variance_preserving_gain(name: str) -> float:
     # Trapezoidal quadrature of f(x)^2 * phi(x) on [-12, 12]; the tails beyond carry < 1e-30.
     x = torch.linspace(-12.0, 12.0, 240_001, dtype=torch.float64, device="cpu")

@@ -14,9 +14,10 @@ override beats the first matching rule, which beats the policy's default.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Mapping, Union
+from typing import Any, Union
 
 from torch import nn
 
@@ -86,7 +87,7 @@ class Policy:
     rules: tuple[Rule, ...] = field(default=())
     description: str = ""
 
-    def with_rules(self, rules: Mapping[Any, Any] | list[Any]) -> "Policy":
+    def with_rules(self, rules: Mapping[Any, Any] | list[Any]) -> Policy:
         """A copy with ``rules`` (pattern -> initializer) tried before the policy's own."""
         pairs = rules.items() if isinstance(rules, Mapping) else rules
         parsed = []
@@ -202,7 +203,7 @@ GENERIC_DEFAULT = dataclasses.replace(
 
 POLICY_NAMES = tuple(sorted([*NAMED_POLICIES, "default"]))
 
-PolicySpec = Union[str, Policy, Mapping[str, Any]]
+PolicySpec = Union[str, Policy, Mapping[str, Any]]  # noqa: UP007 (a runtime alias)
 
 
 def named_policy(name: str, module: nn.Module | None = None) -> Policy:
