@@ -62,7 +62,7 @@ def test_save_is_atomic_and_failure_keeps_the_old_file(saved, monkeypatch):
         open(args[1], "wb").write(b"partial")  # a write that dies half way
         raise OSError("disk full")
 
-    monkeypatch.setattr(zoo.io, "save_file", broken)
+    monkeypatch.setattr(zoo.io.files, "save_file", broken)
     with pytest.raises(OSError, match="disk full"):
         zoo.save(model, path)
     assert path.read_bytes() == before
@@ -138,17 +138,19 @@ def test_dtype_mismatch_is_reported(saved, tmp_path):
 
 
 def test_load_weights_strict_failure_leaves_model_untouched(tmp_path):
-    model = zoo.create("mlp", seed=1, **SMALL["mlp"])
+    model = zoo.create("mlp", seed=1, **SMALL["mlp"])  # hidden (32, 16)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    other = zoo.create("mlp", seed=2, in_features=12, hidden=(32, 16), out_features=9)
+    other = zoo.create("mlp", seed=2, in_features=12, hidden=(32, 20), out_features=5)
     path = tmp_path / "other.safetensors"
     save_file(other.state_dict(), str(path))
-    with pytest.raises(zoo.CheckpointError, match="head.weight: expected shape"):
+    with pytest.raises(zoo.CheckpointError, match=r"blocks.1.fc.weight: expected shape \(16, 32\)"):
         zoo.load_weights(model, path)
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     report = zoo.load_weights(model, path, strict=False)
-    assert report.mismatched and "blocks.0.fc.weight" in report.loaded
+    assert "blocks.0.fc.weight" in report.loaded and report.mismatched
     assert torch.equal(model.blocks[0].fc.weight, other.blocks[0].fc.weight)
+    # What did not fit was re-drawn by the model's own policy and seed: its old values.
+    assert torch.equal(model.blocks[1].fc.weight, before["blocks.1.fc.weight"])
     assert torch.equal(model.head.weight, before["head.weight"])
 
 

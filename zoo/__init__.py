@@ -17,12 +17,12 @@ from zoo.errors import (
 )
 from zoo.factory import create
 from zoo.init import describe
-from zoo.io import LoadReport, load, load_weights, save
+from zoo.io import LoadReport, load, load_weights, save, save_pretrained
 from zoo.registry import list_models
 from zoo.version import __version__
 
 __all__ = [
     "CheckpointError", "ConfigError", "InitError", "LoadReport", "UnknownModelError",
     "UnknownPolicyError", "ZooError", "__version__", "create", "describe", "init", "list_models",
-    "load", "load_weights", "nn", "save",
+    "load", "load_weights", "nn", "save", "save_pretrained",
 ]

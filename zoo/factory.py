@@ -45,6 +45,7 @@ def create(
     device: torch.device | str | None = None,
     dtype: torch.dtype | str | None = None,
     weights: str | Path | None = None,
+    strict: bool = True,
     config: str | Path | None = None,
     **overrides: Any,
 ) -> ZooModel:
@@ -55,8 +56,13 @@ def create(
     The weights are a pure function of (architecture + config, init, seed): they do not
     depend on the global RNG (left untouched), on ``device`` or on construction order.
     ``dtype`` casts values generated in float32. ``config`` reads a YAML preset from
-    ``configs/``; keyword ``overrides`` edit the model's config. ``weights`` loads a
-    ``.safetensors`` checkpoint instead of initializing what it contains.
+    ``configs/``; keyword ``overrides`` edit the model's config.
+
+    ``weights`` (a ``.safetensors`` file or a save_pretrained folder, from zoo, timm or
+    torchvision) is assigned instead of initializing what it contains; a head whose size
+    differs from the file's (``num_classes=10``) is initialized with ``init`` and ``seed``,
+    an RGB stem is adapted to ``in_chans``, and ``model.zoo_load_report`` says what
+    happened. ``strict=False`` also initializes keys the file lacks or mismatches.
 
     >>> import torch, zoo
     >>> a = zoo.create("mlp", in_features=4, hidden=(8,), out_features=2, seed=0)
@@ -87,7 +93,7 @@ def create(
     if weights is not None:
         from zoo.io import load_into_meta_model
 
-        load_into_meta_model(model, weights, target, dtype, init, seed)
+        load_into_meta_model(model, weights, target, init, seed, strict=strict)
         return model
     if target.type != "meta":
         model.to_empty(device=target)

@@ -103,6 +103,17 @@ def _write(item: _Planned, seed: int) -> None:
         param.copy_(values)
 
 
+def reset_buffer(module: nn.Module, name: str) -> bool:
+    """Write a buffer zoo knows (norm running statistics); False when it does not know it."""
+    buf = getattr(module, name, None)
+    if name not in _NORM_BUFFERS or not isinstance(module, nn.modules.batchnorm._NormBase):
+        return False
+    if buf is not None and not buf.is_meta:
+        with torch.no_grad():
+            buf.fill_(_NORM_BUFFERS[name])
+    return True
+
+
 def _reset_buffers(module: nn.Module, prefix: str) -> list[str]:
     """Write the known buffers of ``module``; return the persistent ones left unwritten."""
     unwritten = []
@@ -110,10 +121,7 @@ def _reset_buffers(module: nn.Module, prefix: str) -> list[str]:
     for name, buf in module.named_buffers(recurse=False):
         if buf is None or buf.is_meta:
             continue
-        if name in _NORM_BUFFERS and isinstance(module, nn.modules.batchnorm._NormBase):
-            with torch.no_grad():
-                buf.fill_(_NORM_BUFFERS[name])
-        elif name not in persistent_skip:
+        if not reset_buffer(module, name) and name not in persistent_skip:
             unwritten.append(f"{prefix}.{name}" if prefix else name)
     return unwritten
 
@@ -188,7 +196,8 @@ def apply(
 
     Returns the init report. Parameters no rule covers are left as they are and listed in
     the report as "not covered"; with ``strict=True`` they (and unknown persistent
-    buffers) are an error instead. ``names`` limits the pass to those parameters.
+    buffers) are an error instead. ``names`` limits the pass (and the report) to those
+    parameters; their values equal what a full pass would give them.
 
     >>> import torch.nn as nn, zoo
     >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
@@ -206,7 +215,8 @@ def apply(
             raise InitError(f"no such parameter(s): {', '.join(unknown)}")
     planned = _run(module, slot_list, policy, seed, wanted, strict, module.named_modules())
     _remember(module, planned, policy, seed)
-    return InitReport([_row(p) for p in planned], policy.name, seed)
+    shown = [p for p in planned if wanted is None or p.slot.name in wanted]
+    return InitReport([_row(p) for p in shown], policy.name, seed)
 
 
 def reset_module(module: nn.Module) -> None:

@@ -72,6 +72,8 @@ class MLP(ZooModel):
     """
 
     config: MLPConfig
+    head_prefix = "head"
+    head_field = "out_features"
 
     def __init__(self, config: MLPConfig) -> None:
         super().__init__(config)
@@ -79,7 +81,11 @@ class MLP(ZooModel):
         self.blocks = nn.Sequential(
             *(MLPBlock(a, b, config) for a, b in zip(widths[:-1], widths[1:]))
         )
-        self.head = znn.Linear(widths[-1], config.out_features, bias=config.bias, head=True)
+        self.head = self.make_head(config.out_features)
+
+    def make_head(self, out_features: int) -> nn.Module:
+        width = self.config.hidden[-1]
+        return znn.Linear(width, out_features, bias=self.config.bias, head=True)
 
     def default_init_policy(self) -> Policy:
         return Policy(

@@ -97,6 +97,9 @@ class ResNet(ZooModel):
     """
 
     config: ResNetConfig
+    stem_weight = "conv1.weight"
+    head_prefix = "fc"
+    head_field = "num_classes"
 
     def __init__(self, config: ResNetConfig) -> None:
         super().__init__(config)
@@ -111,7 +114,7 @@ class ResNet(ZooModel):
             stage, in_ch = self._stage(block, in_ch, width, depth, stride)
             self.add_module(f"layer{index + 1}", stage)
         self.num_features = in_ch
-        self.fc = self._head(config.num_classes)
+        self.fc = self.make_head(config.num_classes)
 
     @staticmethod
     def _stage(block, in_ch: int, width: int, depth: int, stride: int):
@@ -123,7 +126,7 @@ class ResNet(ZooModel):
         blocks += [block(out_ch, width, 1, None) for _ in range(depth - 1)]
         return nn.Sequential(*blocks), out_ch
 
-    def _head(self, num_classes: int) -> nn.Module:
+    def make_head(self, num_classes: int) -> nn.Module:
         if num_classes == 0:
             return nn.Identity()
         return znn.Linear(self.num_features, num_classes, head=True)

@@ -125,6 +125,9 @@ class UNet(ZooModel):
     """
 
     config: UNetConfig
+    stem_weight = "inc.double_conv.0.weight"
+    head_prefix = "outc"
+    head_field = "out_channels"
 
     def __init__(self, config: UNetConfig) -> None:
         super().__init__(config)
@@ -139,7 +142,10 @@ class UNet(ZooModel):
             out = widths[config.depth - i]
             out = out if i == config.depth else out // factor
             self.add_module(f"up{i}", Up(in_ch, out, config))
-        self.outc = OutConv(widths[0], config.out_channels)
+        self.outc = self.make_head(config.out_channels)
+
+    def make_head(self, out_channels: int) -> nn.Module:
+        return OutConv(self.config.base_width, out_channels)
 
     def default_init_policy(self) -> Policy:
         return Policy(

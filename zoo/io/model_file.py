@@ -1,0 +1,172 @@
+"""zoo model files: a ``.safetensors`` file whose metadata rebuilds the model.
+
+Metadata: format version, architecture, config (JSON), init policy and seed, dtype, zoo
+and torch versions. ``save_pretrained`` writes the Hugging Face folder layout
+(``config.json`` + ``model.safetensors``) with the same content.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from zoo.errors import CheckpointError, ZooError
+from zoo.factory import check_device, check_dtype
+from zoo.init import apply, init_state
+from zoo.init.policies import resolve_policy
+from zoo.io.files import WEIGHTS_NAME, dtype_name, read_index, read_tensors, weights_path, write_atomic
+from zoo.io.matching import plan_load
+from zoo.io.weights import check_plan
+from zoo.models.base import ZooModel
+from zoo.registry import get_entry
+from zoo.version import __version__
+
+FORMAT_VERSION = "1"
+REQUIRED_METADATA = ("zoo.format_version", "zoo.arch", "zoo.config", "zoo.init", "zoo.seed", "zoo.dtype")
+
+
+def _metadata(model: ZooModel) -> dict[str, str]:
+    state = init_state(model)
+    floats = {t.dtype for t in model.state_dict().values() if t.is_floating_point()}
+    return {
+        "format": "pt",
+        "zoo.format_version": FORMAT_VERSION,
+        "zoo.arch": model.arch,
+        "zoo.config": model.config.to_json(),
+        "zoo.init": json.dumps(state.policy.to_spec() if state else None),
+        "zoo.seed": json.dumps(state.seed if state else None),
+        "zoo.dtype": ",".join(sorted(dtype_name(d) for d in floats)),
+        "zoo.version": __version__,
+        "torch.version": torch.__version__,
+    }
+
+
+def _check_savable(model: nn.Module) -> None:
+    if not isinstance(model, ZooModel) or not model.arch:
+        raise ZooError(
+            f"zoo.save needs a model made by zoo.create or zoo.load, got {type(model).__name__}; "
+            "for a plain torch module use safetensors.torch.save_file(module.state_dict(), path)"
+        )
+    meta = [k for k, v in model.state_dict().items() if v.is_meta]
+    if meta:
+        raise ZooError(f"cannot save a model on the meta device (no values): {meta[0]}, ...")
+
+
+def save(model: nn.Module, path: str | Path) -> Path:
+    """Write ``model``'s weights and self-describing metadata to a ``.safetensors`` file.
+
+    Atomic: written beside ``path`` and renamed over it, so a failure never damages an
+    existing file.
+
+    >>> import zoo, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "mlp.safetensors")
+    >>> _ = zoo.save(zoo.create("mlp", in_features=4, hidden=(8,), out_features=2), path)
+    >>> zoo.load(path).config.hidden
+    (8,)
+    """
+    _check_savable(model)
+    path = Path(path)
+    if path.is_dir():
+        raise ZooError(
+            f"{str(path)!r} is a directory; give a file path ending in .safetensors "
+            "(or use zoo.save_pretrained for a folder)"
+        )
+    if not path.parent.is_dir():
+        raise ZooError(f"cannot save to {str(path)!r}: folder {str(path.parent)!r} does not exist")
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    write_atomic(tensors, path, _metadata(model))
+    return path
+
+
+def save_pretrained(model: nn.Module, folder: str | Path) -> Path:
+    """Write ``config.json`` + ``model.safetensors`` into ``folder`` (Hugging Face layout).
+
+    ``zoo.load(folder)`` and ``zoo.create(name, weights=folder)`` read it back.
+    """
+    _check_savable(model)
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ZooError(f"{str(folder)!r} exists and is not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    metadata = _metadata(model)
+    config = {
+        "architecture": model.arch,
+        "config": model.config.to_dict(),
+        "init": json.loads(metadata["zoo.init"]),
+        "seed": json.loads(metadata["zoo.seed"]),
+        "dtype": metadata["zoo.dtype"],
+        "zoo_version": __version__,
+    }
+    save(model, folder / WEIGHTS_NAME)
+    (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    return folder
+
+
+def zoo_metadata(path: str | Path) -> dict[str, str]:
+    """The zoo metadata of a file; a clear error when the file was not written by zoo."""
+    metadata, _ = read_index(path)
+    missing = [k for k in REQUIRED_METADATA if k not in metadata]
+    if missing:
+        raise CheckpointError(
+            f"{str(path)!r} is a safetensors file but not a zoo model file: its metadata lacks "
+            f"{', '.join(missing)}. To load plain weights, build the model and load into it: "
+            "zoo.create(NAME, weights=PATH) or zoo.load_weights(model, PATH)"
+        )
+    if metadata["zoo.format_version"] != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{str(path)!r} has zoo format version {metadata['zoo.format_version']!r}; "
+            f"this zoo ({__version__}) reads version {FORMAT_VERSION}"
+        )
+    return metadata
+
+
+def _remember_init(model: ZooModel, metadata: dict[str, str]) -> None:
+    """Record the file's policy and seed on the model, so zoo.describe can report them."""
+    spec, seed = json.loads(metadata["zoo.init"]), json.loads(metadata["zoo.seed"])
+    if spec is None or seed is None:
+        return
+    try:
+        policy = resolve_policy(spec, model)
+    except ZooError:
+        return  # a custom policy this process does not know: the weights still load
+    apply(model, policy, seed)  # on the meta device this records, it draws nothing
+
+
+def load(
+    path: str | Path, device: torch.device | str | None = None, dtype: torch.dtype | str | None = None
+) -> ZooModel:
+    """Rebuild a model from a zoo ``.safetensors`` file or save_pretrained folder.
+
+    Strict: any missing, unexpected or mismatched tensor is an error listing them, and
+    no model is returned. ``dtype`` casts the floating tensors after loading; ``device``
+    places them (``"meta"`` rebuilds architecture and init record, reading no weights).
+
+    >>> import zoo, tempfile, os
+    >>> folder = zoo.save_pretrained(zoo.create("mlp", hidden=(8,)), tempfile.mkdtemp())
+    >>> zoo.load(folder, device="meta").config.hidden
+    (8,)
+    """
+    path = weights_path(path)
+    metadata = zoo_metadata(path)
+    _, index = read_index(path)
+    target, dtype = check_device(device), check_dtype(dtype)
+    entry = get_entry(metadata["zoo.arch"])
+    try:
+        config = entry.config_cls.from_dict(json.loads(metadata["zoo.config"]))
+        file_dtype = check_dtype(metadata["zoo.dtype"].split(",")[0] or "float32")
+    except (json.JSONDecodeError, ZooError, TypeError, AttributeError) as err:
+        raise CheckpointError(f"{str(path)!r} holds invalid zoo metadata: {err}") from None
+    with torch.device("meta"):
+        model = entry.build(config).to(file_dtype)
+    plan = plan_load(model, index, path, strict=True, file_dtype=file_dtype, adapt=False)
+    check_plan(plan, True, repr(str(path)))
+    _remember_init(model, metadata)
+    model.zoo_metadata = metadata
+    if target.type == "meta":
+        return model.to(dtype) if dtype is not None else model
+    tensors = read_tensors(path, target)
+    model.load_state_dict({k: tensors[f] for k, f in plan.sources.items()}, strict=True, assign=True)
+    return model.to(dtype) if dtype is not None else model

@@ -1,0 +1,51 @@
+"""The load report: what a load took from the file, and what it did about the rest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class LoadReport:
+    """Keys loaded, cast, adapted, re-initialized, missing, unexpected, mismatched, ignored.
+
+    ``missing`` / ``unexpected`` / ``mismatched`` are errors in a strict load. A head
+    whose size differs from the file's is re-initialized with the model's own policy and
+    seed, and an RGB stem is adapted to the model's input channels: both on purpose, so
+    both are allowed and reported.
+    """
+
+    path: str
+    loaded: list[str] = field(default_factory=list)
+    cast: list[str] = field(default_factory=list)
+    adapted: list[str] = field(default_factory=list)
+    reinitialized: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    mismatched: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    stripped_prefixes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is missing, unexpected or mismatched."""
+        return not (self.missing or self.unexpected or self.mismatched)
+
+    def __str__(self) -> str:
+        lines = [f"loaded {len(self.loaded)} tensors from {self.path}"]
+        for label, items in (
+            ("cast", self.cast),
+            ("adapted", self.adapted),
+            ("re-initialized", self.reinitialized),
+            ("missing from the file", self.missing),
+            ("unexpected in the file", self.unexpected),
+            ("shape/dtype mismatch", self.mismatched),
+            ("ignored", self.ignored),
+            ("stripped key prefix", self.stripped_prefixes),
+        ):
+            if items:
+                shown = ", ".join(items[:20])
+                if len(items) > 20:
+                    shown += f", ... ({len(items) - 20} more)"
+                lines.append(f"{label} ({len(items)}): {shown}")
+        return "\n".join(lines)

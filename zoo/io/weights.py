@@ -1,0 +1,140 @@
+"""Loading weights into a model: a meta-built one (assign) or an existing one (copy).
+
+Loading checks everything against the file's header first; only then are tensors read.
+A strict load with anything missing, unexpected or mismatched raises and changes
+nothing; a non-strict load still raises when no key matched (a wrong prefix must not
+load zero tensors quietly).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from zoo.errors import CheckpointError
+from zoo.init import apply, init_state
+from zoo.init.engine import reset_buffer
+from zoo.io.adapt import adapt_stem
+from zoo.io.files import read_index, read_tensors, weights_path
+from zoo.io.matching import LoadPlan, plan_load
+from zoo.io.report import LoadReport
+
+
+def check_plan(plan: LoadPlan, strict: bool, what: str) -> None:
+    report = plan.report
+    if strict and not report.ok:
+        raise CheckpointError(f"{what} does not fit the model; nothing was loaded.\n{report}")
+    if not report.loaded and not plan.adapt:
+        raise CheckpointError(
+            f"{what}: no key of the file matches the model, so nothing would load "
+            f"(a different architecture, or a key prefix zoo does not know?)\n{report}"
+        )
+
+
+def _file_tensors(plan: LoadPlan, path: Path, model: nn.Module, device: torch.device) -> dict:
+    tensors = read_tensors(path, device)
+    want = model.state_dict()
+    state = {}
+    for key, file_key in plan.sources.items():
+        value = tensors.pop(file_key)
+        if key in plan.adapt:
+            value, how = adapt_stem(value, want[key].shape[1])
+            plan.report.adapted.append(f"{key}: {how}")
+        state[key] = value.to(want[key].dtype)
+    return state
+
+
+def _materialize(model: nn.Module, keys: list[str], device: torch.device) -> None:
+    """Give meta tensors named ``keys`` real (empty) storage on ``device``."""
+    for key in keys:
+        module_name, _, attr = key.rpartition(".")
+        module = model.get_submodule(module_name)
+        current = getattr(module, attr)
+        if not current.is_meta:
+            continue
+        empty = torch.empty(current.shape, dtype=current.dtype, device=device)
+        if isinstance(current, nn.Parameter):
+            setattr(module, attr, nn.Parameter(empty, requires_grad=current.requires_grad))
+        else:
+            module.register_buffer(attr, empty)
+
+
+def _reinitialize(model: nn.Module, keys: list[str], init: Any, seed: int) -> None:
+    params = set(dict(model.named_parameters()))
+    names = [k for k in keys if k in params]
+    if names:
+        apply(model, init, seed, names=names)
+    for key in keys:
+        if key not in params:
+            module_name, _, attr = key.rpartition(".")
+            if not reset_buffer(model.get_submodule(module_name), attr):
+                raise CheckpointError(f"cannot initialize buffer {key!r}: it is not in the file")
+
+
+def load_into_meta_model(
+    model: nn.Module,
+    path: str | Path,
+    device: torch.device,
+    init: Any,
+    seed: int,
+    strict: bool = True,
+) -> LoadReport:
+    """Assign a checkpoint's tensors to a model built on meta (``zoo.create(weights=...)``).
+
+    Nothing the file provides is initialized; what it lacks by design (a head of another
+    size) is initialized with ``init`` and ``seed``, equal to a fresh model's values.
+    """
+    path = weights_path(path)
+    _, index = read_index(path)
+    plan = plan_load(model, index, path, strict)
+    check_plan(plan, strict, f"checkpoint {str(path)!r}")
+    apply(model, init, seed)  # on meta this records the policy and seed, and draws nothing
+    model.zoo_load_report = plan.report
+    if device.type == "meta":
+        return plan.report
+    model.load_state_dict(_file_tensors(plan, path, model, device), strict=False, assign=True)
+    _materialize(model, plan.reinit, device)
+    _reinitialize(model, plan.reinit, init, seed)
+    leftover = [k for k, v in model.state_dict().items() if v.is_meta]
+    if leftover:  # cannot happen when the plan is right; never hand out meta tensors
+        raise CheckpointError(f"internal error: {', '.join(leftover)} left unloaded")
+    return plan.report
+
+
+def load_weights(model: nn.Module, path: str | Path, strict: bool = True) -> LoadReport:
+    """Load a checkpoint (``.safetensors`` file or save_pretrained folder) into ``model``.
+
+    Keeps the model's device and dtype (the file's tensors are cast and the cast
+    reported). Strict by default: any missing, unexpected or mismatched key is an error
+    listing them, and the model is left unchanged. A head of another size is
+    re-initialized with the model's policy and seed; an RGB stem is adapted to the
+    model's input channels. ``module.`` / ``_orig_mod.`` prefixes are stripped.
+
+    >>> import zoo, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "r.safetensors")
+    >>> _ = zoo.save(zoo.create("resnet18", num_classes=10), path)
+    >>> print(zoo.load_weights(zoo.create("resnet18", num_classes=3), path).reinitialized)
+    ['fc.weight (head: file (10, 512), model (3, 512))', 'fc.bias (head: file (10,), model (3,))']
+    """
+    path = weights_path(path)
+    _, index = read_index(path)
+    plan = plan_load(model, index, path, strict)
+    check_plan(plan, strict, f"checkpoint {str(path)!r}")
+    state = init_state(model)
+    if plan.reinit and state is None:
+        raise CheckpointError(
+            f"{', '.join(plan.reinit)} must be re-initialized, but the model has no zoo init "
+            "policy; run zoo.init.apply(model, POLICY, seed=N) first"
+        )
+    device = next((t.device for t in model.state_dict().values()), torch.device("cpu"))
+    values = _file_tensors(plan, path, model, device)
+    current = model.state_dict()
+    with torch.no_grad():
+        for key, value in values.items():
+            current[key].copy_(value)
+    if plan.reinit:
+        _reinitialize(model, plan.reinit, state.policy, state.seed)
+    return plan.report
