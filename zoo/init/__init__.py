@@ -29,6 +29,7 @@ from zoo.init.initializers import (
     zeros,
 )
 from zoo.init.policies import POLICY_NAMES, Policy, Rule, policy, resolve_policy
+from zoo.init.reinit import reinit
 from zoo.init.report import InitReport, ReportRow
 from zoo.init.roles import LayerHints
 from zoo.init.seeding import parameter_seed
@@ -38,6 +39,6 @@ __all__ = [
     "Fans", "InitReport", "InitState", "Initializer", "LayerHints", "Policy", "ReportRow", "Rule",
     "apply", "as_initializer", "constant", "describe", "gain", "init_state", "kaiming_normal",
     "kaiming_uniform", "lecun_normal", "module_fans", "normal", "ones", "orthogonal",
-    "parameter_seed", "policy", "reset_module", "resolve_policy", "torch_default",
+    "parameter_seed", "policy", "reinit", "reset_module", "resolve_policy", "torch_default",
     "trunc_normal", "uniform", "xavier_normal", "xavier_uniform", "zeros",
 ]

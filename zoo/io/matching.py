@@ -47,7 +47,7 @@ def head_keys(model: nn.Module) -> set[str]:
 
 
 def _shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(map(str, shape)) + ")"
+    return str(tuple(shape))
 
 
 def plan_load(
