@@ -72,3 +72,14 @@ def test_console_entry_point_and_module():
     assert result.returncode == 0 and result.stdout.split() == ["unet"]
     result = subprocess.run([sys.executable, "-m", "zoo", "create", "--help"], capture_output=True, text=True)
     assert "--init" in result.stdout and "--seed" in result.stdout and "--set" in result.stdout
+
+
+def test_create_from_weights_prints_the_load_report(tmp_path, capsys):
+    source = tmp_path / "r18.safetensors"
+    zoo.save(zoo.create("resnet18", seed=1), source)
+    out_path = tmp_path / "r18_10.safetensors"
+    code, out, _ = run(capsys, "create", "resnet18", "--weights", str(source),
+                       "--set", "num_classes=10", "-o", str(out_path))
+    assert code == 0
+    assert "loaded 120 tensors" in out and "re-initialized (2): fc.weight (head" in out
+    assert zoo.load(out_path).config.num_classes == 10

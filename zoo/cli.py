@@ -1,7 +1,7 @@
 """The ``zoo`` command line. Thin: every command calls the public API.
 
     zoo list [PATTERN]
-    zoo create NAME --init POLICY --seed N [--set key=value ...] -o FILE
+    zoo create NAME --init POLICY --seed N [--set key=value ...] [--weights CKPT] -o FILE
     zoo describe NAME|FILE [--init POLICY] [--seed N] [--format table|markdown|json]
     zoo inspect FILE
 """
@@ -66,8 +66,12 @@ def cmd_create(args: argparse.Namespace) -> None:
         seed=args.seed,
         dtype=args.dtype,
         config=args.config,
+        weights=args.weights,
+        strict=not args.non_strict,
         **_parse_sets(args.set),
     )
+    if args.weights is not None:
+        print(model.zoo_load_report)
     path = zoo.save(model, args.output)
     count = sum(p.numel() for p in model.parameters())
     print(f"wrote {path} ({model.arch}, {count:,} parameters)")
@@ -134,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="config override, repeatable, e.g. --set num_classes=10")
     p.add_argument("--config", help="YAML preset (see configs/)")
     p.add_argument("--dtype", help="float32 (default), bfloat16, float16 or float64")
+    p.add_argument("--weights", help="start from this checkpoint (.safetensors file or folder "
+                   "from zoo, timm or torchvision); a head of another size is re-initialized")
+    p.add_argument("--non-strict", action="store_true",
+                   help="with --weights: initialize what the file lacks instead of failing")
     p.add_argument("-o", "--output", required=True, help="output .safetensors file")
     p.set_defaults(func=cmd_create)
 

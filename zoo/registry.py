@@ -10,12 +10,13 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, Callable
 
 from zoo.errors import UnknownModelError
-from zoo.models import MLP, MLPConfig, ResNet, ResNetConfig, UNet, UNetConfig
+from zoo.models import MLP, MLPConfig, ResNet, ResNetConfig, UNetConfig
 from zoo.models.base import ZooModel
 from zoo.models.config import ModelConfig
+from zoo.models.unet import build_unet
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class ModelEntry:
     """How to build one registered architecture."""
 
     name: str
-    model_cls: type[ZooModel]
+    builder: Callable[[Any], ZooModel]  # a model class, or a function choosing one
     config_cls: type[ModelConfig]
     defaults: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
@@ -33,7 +34,7 @@ class ModelEntry:
         return self.config_cls.from_dict(self.defaults).replace(**overrides)
 
     def build(self, config: ModelConfig) -> ZooModel:
-        model = self.model_cls(config)
+        model = self.builder(config)
         model.arch = self.name
         return model
 
@@ -85,4 +86,6 @@ for _name, (_block, _layers) in _RESNETS.items():
             summary=f"ResNet-{_name[6:]} ({_block} blocks), timm/torchvision key layout",
         )
     )
-register_model(ModelEntry("unet", UNet, UNetConfig, summary="UNet, classic PyTorch layout"))
+register_model(
+    ModelEntry("unet", build_unet, UNetConfig, summary="UNet, classic PyTorch layout or a timm encoder")
+)

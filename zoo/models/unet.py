@@ -34,6 +34,7 @@ class UNetConfig(ModelConfig):
     bilinear: bool = False  # False: transposed-conv upsampling
     norm: Literal["batchnorm", "groupnorm", "none"] = "batchnorm"
     bias: bool = False  # bias on the 3x3 convs (the norm's shift makes it redundant)
+    encoder: str | None = None  # a timm model name: use it (features_only) as the encoder
 
     def check(self) -> None:
         self._require_positive("in_channels", "out_channels", "depth", "base_width")
@@ -41,6 +42,19 @@ class UNetConfig(ModelConfig):
             self._fail("base_width", f"must be a multiple of {GROUPS} with norm='groupnorm'")
         if self.bilinear and self.base_width % 2:
             self._fail("base_width", "must be even with bilinear=True")
+        if self.encoder is not None:
+            from zoo.models.encoders import check_encoder
+
+            check_encoder(self.encoder)
+
+
+def build_unet(config: UNetConfig) -> ZooModel:
+    """The classic UNet, or one with a timm encoder when ``config.encoder`` is set."""
+    if config.encoder is None:
+        return UNet(config)
+    from zoo.models.unet_encoder import EncoderUNet
+
+    return EncoderUNet(config)
 
 
 def _norm(kind: str, channels: int) -> nn.Module:

@@ -1,0 +1,101 @@
+"""UNet whose encoder is any timm model that supports ``features_only``.
+
+The encoder is built by timm; the decoder and head are zoo layers. The decoder climbs
+the encoder's feature pyramid back to full resolution: at each level it resizes to the
+skip feature's exact size (so any input size works), concatenates, and applies a double
+conv. The input image itself is the last skip, so the output has the input's size.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from zoo.init import Policy, kaiming_normal, xavier_uniform
+from zoo.models.base import ZooModel
+from zoo.models.unet import DoubleConv, OutConv, UNetConfig
+
+
+class DecoderStage(nn.Module):
+    """Resize to the skip's size, concatenate, double conv."""
+
+    def __init__(self, in_ch: int, skip_ch: int, out_ch: int, cfg: UNetConfig):
+        super().__init__()
+        self.conv = DoubleConv(in_ch + skip_ch, out_ch, cfg)
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        return self.conv(torch.cat([skip, x], dim=1))
+
+
+class EncoderUNet(ZooModel):
+    """``zoo.create("unet", encoder="resnet34")``: a timm encoder under a zoo decoder.
+
+    ``depth`` and ``bilinear`` describe the classic layout only: here the encoder's
+    feature levels set the depth and the decoder resizes bilinearly. ``base_width`` is
+    the width of the full-resolution stage.
+
+    >>> import torch, zoo
+    >>> net = zoo.create("unet", encoder="resnet18", base_width=16)
+    >>> net(torch.zeros(1, 3, 37, 53)).shape
+    torch.Size([1, 2, 37, 53])
+    """
+
+    config: UNetConfig
+    head_prefix = "outc"
+    head_field = "out_channels"
+
+    def __init__(self, config: UNetConfig) -> None:
+        super().__init__(config)
+        import timm  # only here: importing timm costs seconds
+
+        self.encoder = timm.create_model(
+            config.encoder, features_only=True, pretrained=False, in_chans=config.in_channels
+        )
+        skips = [config.in_channels, *self.encoder.feature_info.channels()]
+        widths = [config.base_width, *skips[1:]]
+        stages = []
+        in_ch = skips[-1]
+        for level in range(len(skips) - 2, -1, -1):
+            stages.append(DecoderStage(in_ch, skips[level], widths[level], config))
+            in_ch = widths[level]
+        self.decoder = nn.ModuleList(stages)
+        self.outc = self.make_head(config.out_channels)
+
+    def make_head(self, out_channels: int) -> nn.Module:
+        return OutConv(self.config.base_width, out_channels)
+
+    def default_init_policy(self) -> Policy:
+        return Policy(
+            name="default",
+            weight=kaiming_normal(mode="fan_in"),
+            head_weight=xavier_uniform(),
+            description="UNet with a timm encoder: every conv (encoder and decoder) "
+            "kaiming_normal(fan_in, relu); head xavier_uniform; biases 0; norm scale 1, "
+            "shift 0. Load encoder weights with load_encoder().",
+        )
+
+    def load_encoder(self, path: str | Path):
+        """Load a timm classification checkpoint of the encoder's architecture into it.
+
+        Its classifier keys are ignored (listed in the report as unexpected); every
+        encoder tensor must be in the file.
+        """
+        from zoo.io import load_weights
+
+        report = load_weights(self.encoder, path, strict=False)
+        if report.missing or report.mismatched:
+            from zoo.errors import CheckpointError
+
+            raise CheckpointError(f"encoder checkpoint does not fit {self.config.encoder}:\n{report}")
+        return report
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = [x, *self.encoder(x)]
+        y = skips.pop()
+        for stage in self.decoder:
+            y = stage(y, skips.pop())
+        return self.outc(y)
