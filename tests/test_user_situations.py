@@ -117,8 +117,10 @@ def test_unwritten_parameters_and_buffers_are_named():
     model = Custom()
     with pytest.raises(zoo.InitError, match=r"scale.*table"):
         zoo.init.apply(model, "kaiming", seed=0, strict=True)
-    report = zoo.init.apply(model, "kaiming", seed=0)  # non-strict: listed, not skipped silently
+    with pytest.warns(UserWarning, match="left 1 parameter.*scale"):
+        report = zoo.init.apply(model, "kaiming", seed=0)  # non-strict: listed and warned
     assert report.not_covered == ["scale"]
+    assert "NOT COVERED: 1" in str(report)
     # A rule covers it.
     report = zoo.init.apply(model, {"base": "kaiming", "rules": {"scale": "ones"}}, seed=0)
     assert not report.not_covered and torch.all(model.scale == 1)

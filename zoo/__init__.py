@@ -11,6 +11,7 @@ from zoo.errors import (
     CheckpointError,
     ConfigError,
     InitError,
+    PolicyError,
     UnknownModelError,
     UnknownPolicyError,
     ZooError,
@@ -22,7 +23,7 @@ from zoo.registry import list_models
 from zoo.version import __version__
 
 __all__ = [
-    "CheckpointError", "ConfigError", "InitError", "LoadReport", "UnknownModelError",
+    "CheckpointError", "ConfigError", "InitError", "LoadReport", "PolicyError", "UnknownModelError",
     "UnknownPolicyError", "ZooError", "__version__", "create", "describe", "init", "list_models",
     "load", "load_weights", "nn", "save", "save_pretrained",
 ]

@@ -11,8 +11,12 @@ class UnknownModelError(ZooError, ValueError):
     """A model name that is not in the registry."""
 
 
-class UnknownPolicyError(ZooError, ValueError):
-    """An init policy or initializer name that zoo does not know."""
+class PolicyError(ZooError, ValueError):
+    """An init policy, rule or initializer argument that zoo cannot use."""
+
+
+class UnknownPolicyError(PolicyError):
+    """An init policy, initializer or nonlinearity name that zoo does not know."""
 
 
 class ConfigError(ZooError, ValueError):

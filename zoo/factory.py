@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from zoo.errors import ConfigError
 from zoo.init.policies import PolicySpec
@@ -14,27 +15,54 @@ from zoo.presets import read_preset
 from zoo.registry import get_entry
 
 
+DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
+          "bfloat16": torch.bfloat16}
+
+
 def check_device(device: torch.device | str | None) -> torch.device:
+    """A device zoo can place weights on here; unavailable accelerators are named."""
     if device is None:
         return torch.device("cpu")
+    if isinstance(device, int) and not isinstance(device, bool):
+        device = f"cuda:{device}"
     try:
-        return torch.device(device)
+        target = torch.device(device)
     except (RuntimeError, TypeError):
-        raise ConfigError(
-            f"invalid device {device!r}; use e.g. 'cpu', 'cuda', 'cuda:1' or 'meta'"
-        ) from None
+        raise ConfigError(f"invalid device {device!r}; use e.g. 'cpu', 'cuda', 'cuda:1' or 'meta'") from None
+    if target.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ConfigError(f"device {device!r}: CUDA is not available on this machine")
+        if target.index is not None and target.index >= count:
+            raise ConfigError(f"device {device!r}: this machine has {count} CUDA device(s)")
+    elif target.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(f"device {device!r}: MPS is not available on this machine")
+    elif target.type not in ("cpu", "cuda", "mps", "meta"):
+        raise ConfigError(f"device {device!r}: zoo supports cpu, cuda, mps and meta")
+    return target
 
 
 def check_dtype(dtype: torch.dtype | str | None) -> torch.dtype | None:
+    """One of the four floating dtypes safetensors and every device handle."""
     if dtype is None:
         return None
     if isinstance(dtype, str):
-        dtype = getattr(torch, dtype.removeprefix("torch."), None)
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise ConfigError(
-            "dtype must be a floating torch dtype (float32, float64, float16, bfloat16)"
-        )
+        dtype = DTYPES.get(dtype.removeprefix("torch."))
+    if dtype not in DTYPES.values():
+        raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     return dtype
+
+
+def materialize(model: nn.Module, device: torch.device) -> None:
+    """``to_empty`` with a clear error when the weights do not fit in memory."""
+    count = sum(p.numel() for p in model.parameters())
+    try:
+        model.to_empty(device=device)
+    except (RuntimeError, MemoryError) as err:
+        raise ConfigError(
+            f"cannot allocate {count:,} parameters on {device} ({err.__class__.__name__}: "
+            f"{str(err).splitlines()[0][:120]}); choose a smaller config"
+        ) from None
 
 
 def create(
@@ -77,10 +105,14 @@ def create(
         name = preset.model
         init = preset.init if init is None else init
         seed = preset.seed if seed is None else seed
-        overrides = {**preset.config, **overrides}
     if name is None:
         raise ConfigError("create needs a model name (see zoo.list_models()) or config=PATH")
     entry = get_entry(name)
+    if config is not None:  # the call's overrides win over the preset's fields
+        aliases = entry.config_cls.ALIASES
+        given = {aliases.get(k, k) for k in overrides}
+        kept = {k: v for k, v in preset.config.items() if aliases.get(k, k) not in given}
+        overrides = {**kept, **overrides}
     cfg = entry.config(**overrides)
     target = check_device(device)
     dtype = check_dtype(dtype)
@@ -96,6 +128,6 @@ def create(
         load_into_meta_model(model, weights, target, init, seed, strict=strict)
         return model
     if target.type != "meta":
-        model.to_empty(device=target)
+        materialize(model, target)
     model.reset_parameters(init=init, seed=seed)
     return model

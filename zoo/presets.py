@@ -34,11 +34,15 @@ class Preset:
 
 def read_preset(path: str | Path) -> Preset:
     """Read a preset file, with errors that name the file and the bad key."""
+    if not isinstance(path, (str, Path)):
+        raise ConfigError(f"config must be a path to a YAML file, got {type(path).__name__}")
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} does not exist")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {str(path)!r} is not UTF-8 text") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"config file {str(path)!r} is not valid YAML: {err}") from None
     if not isinstance(data, dict):

@@ -12,6 +12,8 @@ layer redraws exactly the same values.
 from __future__ import annotations
 
 from collections.abc import Iterable
+import dataclasses
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -19,7 +21,7 @@ from torch import nn
 
 from zoo.errors import InitError
 from zoo.init.initializers import Resolved
-from zoo.init.policies import Choice, Policy, PolicySpec, resolve_policy
+from zoo.init.policies import Choice, Policy, PolicySpec, Rule, resolve_policy
 from zoo.init.report import InitReport, ReportRow
 from zoo.init.roles import Slot, slots
 from zoo.init.seeding import parameter_seed
@@ -99,6 +101,9 @@ def _write(item: _Planned, seed: int) -> None:
     slot = item.slot
     param = getattr(slot.module, slot.attr)
     values = item.resolved.distribution.sample(slot.shape, parameter_seed(seed, slot.name))
+    padding_idx = getattr(slot.module, "padding_idx", None)
+    if slot.role == "embedding" and padding_idx is not None:
+        values[padding_idx] = 0.0  # as PyTorch: the padding row stays zero
     with torch.no_grad():
         param.copy_(values)
 
@@ -114,15 +119,30 @@ def reset_buffer(module: nn.Module, name: str) -> bool:
     return True
 
 
-def _reset_buffers(module: nn.Module, prefix: str) -> list[str]:
-    """Write the known buffers of ``module``; return the persistent ones left unwritten."""
+def _buffer_rule(policy: Policy, name: str) -> Rule | None:
+    """The first name-glob rule with an elementwise initializer that matches a buffer."""
+    for rule in policy.rules:
+        if rule.matches_name(name) and not rule.init.requires_2d:
+            return rule
+    return None
+
+
+def _reset_buffers(module: nn.Module, prefix: str, policy: Policy, seed: int) -> list[str]:
+    """Write the known buffers of ``module`` (norm statistics, or a rule's); return the
+    persistent ones left unwritten."""
     unwritten = []
     persistent_skip = getattr(module, "_non_persistent_buffers_set", set())
     for name, buf in module.named_buffers(recurse=False):
-        if buf is None or buf.is_meta:
+        if buf is None or buf.is_meta or reset_buffer(module, name):
             continue
-        if not reset_buffer(module, name) and name not in persistent_skip:
-            unwritten.append(f"{prefix}.{name}" if prefix else name)
+        qualified = f"{prefix}.{name}" if prefix else name
+        rule = _buffer_rule(policy, qualified)
+        if rule is not None:
+            dist = rule.init.resolve(tuple(buf.shape)).distribution
+            with torch.no_grad():
+                buf.copy_(dist.sample(tuple(buf.shape), parameter_seed(seed, qualified)))
+        elif name not in persistent_skip:
+            unwritten.append(qualified)
     return unwritten
 
 
@@ -134,8 +154,9 @@ def _fail_unwritten(uncovered: list[str], buffers: list[str]) -> None:
         parts.append(f"persistent buffers zoo cannot initialize: {', '.join(buffers)}")
     raise InitError(
         "left unwritten after init — " + "; ".join(parts)
-        + ". Add a rule for them (e.g. init={'base': ..., 'rules': {'NAME': 'zeros'}}) "
-        "or declare weight_init= on the layer."
+        + ". Add a rule for them (e.g. init={'base': ..., 'rules': {'NAME': 'zeros'}}; "
+        "buffers take name rules with elementwise initializers) or declare weight_init= "
+        "on the layer."
     )
 
 
@@ -161,7 +182,7 @@ def _run(
     unwritten_buffers = []
     if names is None:
         for prefix, module in buffer_modules:
-            unwritten_buffers += _reset_buffers(module, prefix)
+            unwritten_buffers += _reset_buffers(module, prefix, policy, seed)
     if strict and (uncovered or unwritten_buffers):
         _fail_unwritten(uncovered, unwritten_buffers)
     return planned
@@ -205,18 +226,45 @@ def apply(
     >>> report["0.bias"].init
     'zeros(value=0.0)'
     """
+    if not isinstance(module, nn.Module):
+        raise InitError(f"zoo.init.apply needs a torch.nn.Module, got {type(module).__name__}")
     seed = _check_seed(seed)
     policy = resolve_policy(init, module)
+    if isinstance(names, str):
+        names = [names]
     wanted = set(names) if names is not None else None
     slot_list = slots(module)
     if wanted is not None:
         unknown = sorted(wanted - {s.name for s in slot_list})
         if unknown:
             raise InitError(f"no such parameter(s): {', '.join(unknown)}")
+    _check_rules_match(module, policy, slot_list)
     planned = _run(module, slot_list, policy, seed, wanted, strict, module.named_modules())
     _remember(module, planned, policy, seed)
     shown = [p for p in planned if wanted is None or p.slot.name in wanted]
-    return InitReport([_row(p) for p in shown], policy.name, seed)
+    report = InitReport([_row(p) for p in shown], policy.name, seed)
+    if report.not_covered and not any(p.is_meta for p in module.parameters()):
+        warnings.warn(
+            f"zoo.init.apply left {len(report.not_covered)} parameter(s) that no policy rule "
+            f"covers as they were: {', '.join(report.not_covered[:5])}"
+            f"{', ...' if len(report.not_covered) > 5 else ''}; add rules for them "
+            "(report.not_covered lists all)",
+            stacklevel=2,
+        )
+    return report
+
+
+def _check_rules_match(module: nn.Module, policy: Policy, slot_list: list[Slot]) -> None:
+    """A rule that matches nothing is almost always a typo: say so instead of ignoring it."""
+    buffer_names = [n for n, _ in module.named_buffers()]
+    for rule in policy.rules:
+        if any(rule.matches(s) for s in slot_list) or any(map(rule.matches_name, buffer_names)):
+            continue
+        examples = ", ".join(s.name for s in slot_list[:4])
+        raise InitError(
+            f"rule {rule.label!r} matches no parameter of {type(module).__name__} "
+            f"(names look like: {examples}, ...); fix the pattern or drop the rule"
+        )
 
 
 def reset_module(module: nn.Module) -> None:
@@ -232,19 +280,24 @@ def reset_module(module: nn.Module) -> None:
     if context is None:  # a layer on its own is its own root
         apply(module, GENERIC_DEFAULT, 0)
         return
+    renamed = _own_slots(module, context)
+    _run(module, renamed, context.policy, context.seed, None, False, [(context.prefix, module)])
+
+
+def _own_slots(module: nn.Module, context: _LayerContext) -> list[Slot]:
+    """``module``'s own parameters, named and flagged as its root saw them."""
     own = [s for s in slots(module) if s.module is module]
-    renamed = [
-        Slot(
+    return [
+        dataclasses.replace(
+            s,
             name=f"{context.prefix}.{s.attr}" if context.prefix else s.attr,
-            module=s.module, attr=s.attr, shape=s.shape, kind=s.kind, role=s.role,
-            head=s.head or s.attr in context.heads, residual_last=s.residual_last,
-            nonlinearity="linear" if (s.attr in context.heads and not s.hints.nonlinearity)
+            head=s.head or s.attr in context.heads,
+            nonlinearity="linear"
+            if (s.attr in context.heads and not s.hints.nonlinearity)
             else s.nonlinearity,
-            fans=s.fans, hints=s.hints,
         )
         for s in own
     ]
-    _run(module, renamed, context.policy, context.seed, None, False, [(context.prefix, module)])
 
 
 def init_state(module: nn.Module) -> InitState | None:
@@ -259,12 +312,26 @@ def describe(module: nn.Module) -> InitReport:
     >>> print(zoo.describe(zoo.create("mlp", in_features=4, hidden=(8,), out_features=2)))
     ... # doctest: +SKIP
     """
+    if not isinstance(module, nn.Module):
+        raise InitError(f"zoo.describe needs a torch.nn.Module, got {type(module).__name__}")
     state = init_state(module)
-    if state is None:
+    context = getattr(module, _CONTEXT_ATTR, None)
+    if state is None and context is None:
         raise InitError(
             f"{type(module).__name__} was not initialized by zoo, so there is nothing to "
             "report; run zoo.init.apply(module, POLICY, seed=N) first, or build it with "
             "zoo.create"
         )
+    if state is None:  # a submodule of a zoo-initialized model: its rows, full names
+        rows = []
+        for prefix, sub in module.named_modules():
+            sub_context = getattr(sub, _CONTEXT_ATTR, None)
+            if sub_context is not None:
+                rows += [_row(p) for p in _plan(_own_slots(sub, sub_context), sub_context.policy)]
+        return InitReport(rows, context.policy.name, context.seed)
     planned = _plan(slots(module), state.policy)
-    return InitReport([_row(p) for p in planned], state.policy.name, state.seed)
+    report = InitReport([_row(p) for p in planned], state.policy.name, state.seed)
+    load_report = getattr(module, "zoo_load_report", None)
+    if load_report is not None:  # weights that came from a checkpoint were not drawn
+        report.mark_loaded(load_report.path, load_report.loaded + [a.split(":")[0] for a in load_report.adapted])
+    return report

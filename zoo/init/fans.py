@@ -57,6 +57,11 @@ def module_fans(module: nn.Module, shape: tuple[int, ...]) -> Fans:
     >>> module_fans(nn.Conv2d(8, 16, 3, groups=4), (16, 2, 3, 3))
     Fans(fan_in=18.0, fan_out=36.0, torch_fan_in=18, torch_fan_out=144)
     """
+    if isinstance(module, nn.RNNBase):
+        # PyTorch draws every RNN weight and bias from U(±1/sqrt(hidden_size)).
+        hidden = module.hidden_size
+        fan_in, fan_out = torch_fans(shape) if len(shape) >= 2 else (hidden, hidden)
+        return Fans(float(fan_in), float(fan_out), hidden, hidden)
     torch_in, torch_out = torch_fans(shape)
     if isinstance(module, _CONV):
         kernel = math.prod(module.kernel_size)

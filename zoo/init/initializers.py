@@ -21,10 +21,23 @@ from typing import Any, ClassVar
 
 import torch
 
-from zoo.errors import UnknownPolicyError
+from zoo.errors import PolicyError, UnknownPolicyError
 from zoo.init import distributions as dist
 from zoo.init.fans import Fans, shape_fans
 from zoo.init.gains import gain as nonlinearity_gain
+
+
+def _finite(owner: str, name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise PolicyError(f"{owner}: {name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _positive(owner: str, name: str, value: object) -> float:
+    number = _finite(owner, name, value)
+    if number <= 0:
+        raise PolicyError(f"{owner}: {name} must be > 0, got {value!r}")
+    return number
 
 
 @dataclass(frozen=True)
@@ -79,13 +92,23 @@ class Initializer:
 
 
 def _pick_fan(fans: Fans, mode: str) -> float:
-    if mode not in ("fan_in", "fan_out"):
-        raise UnknownPolicyError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    return fans.fan_in if mode == "fan_in" else fans.fan_out
+    fan = fans.fan_in if mode == "fan_in" else fans.fan_out
+    if fan <= 0:
+        raise ValueError(f"{mode} is {fan:g}: a layer with no inputs or outputs has no scale")
+    return fan
+
+
+class _KaimingArgs:
+    def __post_init__(self) -> None:
+        if self.mode not in ("fan_in", "fan_out"):
+            raise PolicyError(f"{self.name}: mode must be 'fan_in' or 'fan_out', got {self.mode!r}")
+        if self.nonlinearity is not None:
+            nonlinearity_gain(self.nonlinearity)  # unknown names fail here, with the list
+        _finite(self.name, "negative_slope", self.negative_slope)
 
 
 @dataclass(frozen=True)
-class KaimingNormal(Initializer):
+class KaimingNormal(_KaimingArgs, Initializer):
     """He et al. 2015: N(0, gain / sqrt(fan)), gain from the following nonlinearity."""
 
     name: ClassVar[str] = "kaiming_normal"
@@ -102,7 +125,7 @@ class KaimingNormal(Initializer):
 
 
 @dataclass(frozen=True)
-class KaimingUniform(Initializer):
+class KaimingUniform(_KaimingArgs, Initializer):
     """He et al. 2015, uniform: U(-b, b) with b = gain * sqrt(3 / fan)."""
 
     name: ClassVar[str] = "kaiming_uniform"
@@ -126,6 +149,9 @@ class XavierNormal(Initializer):
     requires_2d: ClassVar[bool] = True
     gain: float = 1.0
 
+    def __post_init__(self) -> None:
+        _positive(self.name, "gain", self.gain)
+
     def resolve(self, shape, fans=None, nonlinearity="linear", role="weight"):
         fans = self._fans(shape, fans)
         std = self.gain * math.sqrt(2.0 / (fans.fan_in + fans.fan_out))
@@ -139,6 +165,9 @@ class XavierUniform(Initializer):
     name: ClassVar[str] = "xavier_uniform"
     requires_2d: ClassVar[bool] = True
     gain: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive(self.name, "gain", self.gain)
 
     def resolve(self, shape, fans=None, nonlinearity="linear", role="weight"):
         fans = self._fans(shape, fans)
@@ -167,6 +196,10 @@ class Orthogonal(Initializer):
     requires_2d: ClassVar[bool] = True
     gain: float | None = None  # None: the gain of the layer's nonlinearity
 
+    def __post_init__(self) -> None:
+        if self.gain is not None:
+            _positive(self.name, "gain", self.gain)
+
     def resolve(self, shape, fans=None, nonlinearity="linear", role="weight"):
         fans = self._fans(shape, fans)
         g = self.gain if self.gain is not None else nonlinearity_gain(nonlinearity)
@@ -183,6 +216,10 @@ class Normal(Initializer):
     std: float = 1.0
     mean: float = 0.0
 
+    def __post_init__(self) -> None:
+        _positive(self.name, "std", self.std)
+        _finite(self.name, "mean", self.mean)
+
     def resolve(self, shape, fans=None, nonlinearity="linear", role="weight"):
         return Resolved(dist.Normal(self.mean, self.std))
 
@@ -197,9 +234,17 @@ class TruncNormal(Initializer):
     a: float = -2.0
     b: float = 2.0
 
+    def __post_init__(self) -> None:
+        _positive(self.name, "std", self.std)
+        _finite(self.name, "mean", self.mean)
+        a, b = _finite(self.name, "a", self.a), _finite(self.name, "b", self.b)
+        if not (a < b and a < 6 and b > -6):
+            raise PolicyError(
+                f"trunc_normal needs a < b (bounds in units of std) with some probability "
+                f"mass between them (a < 6, b > -6), got a={self.a}, b={self.b}"
+            )
+
     def resolve(self, shape, fans=None, nonlinearity="linear", role="weight"):
-        if not self.a < self.b:
-            raise ValueError(f"trunc_normal needs a < b (units of std), got a={self.a}, b={self.b}")
         return Resolved(dist.TruncatedNormal(self.mean, self.std, self.a, self.b))
 
 
@@ -211,9 +256,11 @@ class Uniform(Initializer):
     a: float = 0.0
     b: float = 1.0
 
+    def __post_init__(self) -> None:
+        if not _finite(self.name, "a", self.a) < _finite(self.name, "b", self.b):
+            raise PolicyError(f"uniform needs a < b, got a={self.a}, b={self.b}")
+
     def resolve(self, shape, fans=None, nonlinearity="linear", role="weight"):
-        if not self.a < self.b:
-            raise ValueError(f"uniform needs a < b, got a={self.a}, b={self.b}")
         return Resolved(dist.Uniform(self.a, self.b))
 
 
@@ -223,6 +270,9 @@ class Constant(Initializer):
 
     name: ClassVar[str] = "constant"
     value: float = 0.0
+
+    def __post_init__(self) -> None:
+        _finite(self.name, "value", self.value)
 
     def resolve(self, shape, fans=None, nonlinearity="linear", role="weight"):
         return Resolved(dist.Constant(self.value))

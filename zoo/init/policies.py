@@ -21,11 +21,11 @@ from typing import Any, Union
 
 from torch import nn
 
-from zoo.errors import UnknownPolicyError
+from zoo.errors import PolicyError, UnknownPolicyError
 from zoo.init import initializers as I
 from zoo.init.roles import Slot
 
-ROLES = ("weight", "bias", "norm_scale", "norm_shift", "embedding", "head", "residual_last")
+ROLES = ("weight", "bias", "norm_scale", "norm_shift", "embedding", "token", "head", "residual_last")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class Rule:
     init: I.Initializer
 
     def __post_init__(self) -> None:
+        if isinstance(self.match, type) and not issubclass(self.match, nn.Module):
+            raise PolicyError(f"a rule's type must be a torch module class, got {self.match!r}")
         if isinstance(self.match, str) and self.match.startswith("role:"):
             role = self.match[len("role:") :]
             if role not in ROLES:
@@ -57,6 +59,12 @@ class Rule:
                 return slot.residual_last
             return slot.role == role
         return fnmatchcase(slot.name, self.match)
+
+    def matches_name(self, name: str) -> bool:
+        """Whether this is a name-glob rule matching ``name`` (buffers take only these)."""
+        if isinstance(self.match, type) or self.match.startswith(("type:", "role:")):
+            return False
+        return fnmatchcase(name, self.match)
 
     @property
     def label(self) -> str:
@@ -84,6 +92,7 @@ class Policy:
     norm_shift: I.Initializer = I.Zeros()
     residual_last_scale: I.Initializer | None = None  # None: same as ``norm_scale``
     embedding: I.Initializer = I.Normal(std=1.0)
+    token: I.Initializer = I.TruncNormal(std=0.02)  # cls tokens, position tables (ViT style)
     rules: tuple[Rule, ...] = field(default=())
     description: str = ""
 
@@ -120,6 +129,8 @@ class Policy:
             return self.norm_shift, "norm shift"
         if slot.role == "embedding":
             return self.embedding, "embedding"
+        if slot.role == "token":
+            return self.token, "token"
         return None, f"no rule for {slot.module_type}.{slot.attr}"
 
     def choose(self, slot: Slot) -> Choice:
@@ -142,9 +153,28 @@ class Policy:
             return Choice(None, f"{reason}: {init.name} needs 2-D, shape {slot.shape}")
         return Choice(init, reason)
 
-    def to_spec(self) -> dict[str, Any]:
-        """JSON-ready form, stored in checkpoint metadata."""
-        return {"base": self.name, "rules": [[r.label, r.init.to_dict()] for r in self.rules]}
+    def to_spec(self, module: nn.Module | None = None) -> dict[str, Any]:
+        """JSON-ready form, stored in checkpoint metadata.
+
+        A policy equal to the named one it is called after is stored by name; any other
+        (a custom Policy, or a named one with changed roles) with every role spelled out,
+        so loading rebuilds exactly it.
+        """
+        spec: dict[str, Any] = {"base": self.name}
+        plain = dataclasses.replace(self, rules=())
+        try:
+            known = named_policy(self.name, module)
+        except UnknownPolicyError:
+            known = None
+        if plain != known:
+            spec["roles"] = {
+                f.name: (getattr(self, f.name).to_dict() if getattr(self, f.name) else None)
+                for f in dataclasses.fields(self)
+                if f.name not in ("name", "rules", "description")
+            }
+            spec["description"] = self.description
+        spec["rules"] = [[r.label, r.init.to_dict()] for r in self.rules]
+        return spec
 
 
 def _named(name: str, weight: I.Initializer, description: str, **kw: Any) -> Policy:
@@ -230,6 +260,15 @@ def policy(
     return resolved.with_rules(rules) if rules else resolved
 
 
+def _from_roles(spec: Mapping[str, Any]) -> Policy:
+    roles = spec["roles"]
+    fields = {f.name for f in dataclasses.fields(Policy)} - {"name", "rules", "description"}
+    if not isinstance(roles, Mapping) or set(roles) - fields or "weight" not in roles:
+        raise UnknownPolicyError(f"'roles' must map {', '.join(sorted(fields))} to initializers")
+    values = {k: (I.as_initializer(v) if v is not None else None) for k, v in roles.items()}
+    return Policy(name=str(spec.get("base", "custom")), description=str(spec.get("description", "")), **values)
+
+
 def resolve_policy(spec: PolicySpec, module: nn.Module | None = None) -> Policy:
     """A :class:`Policy` from a name, a policy object, or ``{"base": ..., "rules": ...}``."""
     if isinstance(spec, Policy):
@@ -237,13 +276,15 @@ def resolve_policy(spec: PolicySpec, module: nn.Module | None = None) -> Policy:
     if isinstance(spec, str):
         return named_policy(spec, module)
     if isinstance(spec, Mapping):
-        unknown = sorted(set(spec) - {"base", "rules"})
+        unknown = sorted(set(spec) - {"base", "rules", "roles", "description"})
         if unknown:
             raise UnknownPolicyError(
                 f"a policy dict takes the keys 'base' and 'rules', got unknown key(s) "
                 f"{', '.join(map(repr, unknown))}; e.g. "
                 "{'base': 'kaiming', 'rules': {'head.*': 'zeros'}}"
             )
+        if "roles" in spec:  # a policy spelled out role by role (see Policy.to_spec)
+            return _from_roles(spec).with_rules(spec.get("rules") or [])
         return policy(spec.get("base", "default"), spec.get("rules"), module)
     raise UnknownPolicyError(
         f"init must be a policy name ({', '.join(POLICY_NAMES)}), a Policy or a dict with "

@@ -28,7 +28,8 @@ class ReportRow:
 
     @property
     def covered(self) -> bool:
-        return self.mean is not None
+        """False when no rule covered the parameter (it kept its values)."""
+        return self.init != "not covered"
 
 
 def _num(x: float | None) -> str:
@@ -72,6 +73,20 @@ class InitReport:
     def not_covered(self) -> list[str]:
         return [row.name for row in self.rows if not row.covered]
 
+    def mark_loaded(self, path: str, names: list[str]) -> None:
+        """Rows of parameters whose values came from a checkpoint, not from the policy."""
+        loaded = set(names)
+        self.rows = [
+            dataclasses.replace(
+                r, init="checkpoint", distribution=f"loaded from {path}", fan_in=None,
+                fan_out=None, gain=None, mean=None, std=None, low=None, high=None,
+                reason="loaded from checkpoint",
+            )
+            if r.name in loaded
+            else r
+            for r in self.rows
+        ]
+
     def _cells(self) -> list[tuple[str, ...]]:
         return [
             (
@@ -90,7 +105,10 @@ class InitReport:
     def to_table(self) -> str:
         cells = [_COLUMNS, *self._cells()]
         widths = [max(len(row[i]) for row in cells) for i in range(len(_COLUMNS))]
-        lines = [f"init policy: {self.policy}, seed: {self.seed}, parameters: {len(self.rows)}"]
+        header = f"init policy: {self.policy}, seed: {self.seed}, parameters: {len(self.rows)}"
+        if self.not_covered:
+            header += f", NOT COVERED: {len(self.not_covered)} (kept their values)"
+        lines = [header]
         for i, row in enumerate(cells):
             lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
             if i == 0:

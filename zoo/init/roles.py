@@ -3,7 +3,7 @@
 The init engine never looks at zoo's own classes. It reads torch layer types, and the
 optional ``zoo_init_hints`` attribute (a :class:`LayerHints`) that zoo layers carry and
 any module may set. Roles: ``weight``, ``bias``, ``norm_scale``, ``norm_shift``,
-``embedding``, ``unknown``; flags: ``head`` (the classifier head) and ``residual_last``
+``embedding``, ``token`` (cls tokens, position tables), ``unknown``; flags: ``head`` (the classifier head) and ``residual_last``
 (the norm that closes a residual branch).
 """
 
@@ -26,9 +26,21 @@ _KINDS: tuple[tuple[str, tuple[type, ...]], ...] = (
     ("conv_transpose", (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)),
     ("norm", _NORMS),
     ("embedding", (nn.Embedding,)),
+    ("recurrent", (nn.RNNBase,)),
+    ("attention", (nn.MultiheadAttention,)),
+)
+
+# Learned tokens and position tables that transformers keep as bare parameters.
+TOKEN_NAMES = frozenset(
+    {"cls_token", "dist_token", "reg_token", "mask_token", "class_token", "pos_embed",
+     "pos_embedding", "position_embedding", "absolute_pos_embed"}
 )
 
 HEAD_NAMES = ("fc", "head", "classifier")
+
+# Without a declared nonlinearity: ReLU after linear/conv layers (as torchvision and timm
+# assume), tanh inside recurrent cells, none after attention projections.
+_DEFAULT_NONLINEARITY = {"recurrent": "tanh", "attention": "linear"}
 
 
 @dataclass
@@ -55,8 +67,8 @@ class Slot:
     module: nn.Module
     attr: str  # attribute on ``module``: "weight", "bias", ...
     shape: tuple[int, ...]
-    kind: str  # linear | conv | conv_transpose | norm | embedding | other
-    role: str  # weight | bias | norm_scale | norm_shift | embedding | unknown
+    kind: str  # linear | conv | conv_transpose | norm | embedding | recurrent | attention | other
+    role: str  # weight | bias | norm_scale | norm_shift | embedding | token | unknown
     head: bool
     residual_last: bool
     nonlinearity: str
@@ -82,6 +94,15 @@ def _role(kind: str, attr: str, ndim: int) -> str:
         return "embedding"
     if kind in ("linear", "conv", "conv_transpose"):
         return {"weight": "weight", "bias": "bias"}.get(attr, "unknown")
+    if kind in ("recurrent", "attention"):
+        # LSTM/GRU weight_ih_l0, bias_hh_l0...; attention in_proj_weight, q_proj_weight,
+        # in_proj_bias, bias_k / bias_v.
+        if "weight" in attr and ndim >= 2:
+            return "weight"
+        if "bias" in attr:
+            return "bias"
+    if attr in TOKEN_NAMES:
+        return "token"
     return "unknown"
 
 
@@ -117,19 +138,26 @@ def slots(root: nn.Module) -> list[Slot]:
     """Every parameter of ``root`` as a :class:`Slot`, in ``named_parameters`` order."""
     heads = head_modules(root)
     result: list[Slot] = []
+    seen: set[int] = set()  # a tied parameter is one tensor: one slot, under its first name
     for prefix, module in root.named_modules(remove_duplicate=True):
-        params = list(module.named_parameters(recurse=False))
+        params = [(a, p) for a, p in module.named_parameters(recurse=False) if id(p) not in seen]
+        seen.update(id(p) for _, p in params)
         if not params:
             continue
         hints = getattr(module, "zoo_init_hints", None) or LayerHints()
         kind = layer_kind(module)
         weight = getattr(module, "weight", None)
-        fans = None
+        layer_fans = None
         if isinstance(weight, nn.Parameter) and weight.dim() >= 2:
-            fans = module_fans(module, tuple(weight.shape))
+            layer_fans = module_fans(module, tuple(weight.shape))
+        elif isinstance(module, nn.RNNBase):
+            layer_fans = module_fans(module, ())
         head = hints.head or id(module) in heads
-        default_nonlinearity = "linear" if head else "relu"
+        default_nonlinearity = "linear" if head else _DEFAULT_NONLINEARITY.get(kind, "relu")
         for attr, param in params:
+            fans = layer_fans
+            if param.dim() >= 2 and attr != "weight":  # e.g. weight_ih_l0, in_proj_weight
+                fans = module_fans(module, tuple(param.shape))
             result.append(
                 Slot(
                     name=f"{prefix}.{attr}" if prefix else attr,

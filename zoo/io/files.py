@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,8 @@ def _open_error(path: Path, err: Exception) -> CheckpointError:
 
 def weights_path(path: str | Path) -> Path:
     """The .safetensors file at ``path``, or inside it when it is a save_pretrained folder."""
+    if not isinstance(path, (str, Path)):
+        raise CheckpointError(f"a checkpoint path must be a str or pathlib.Path, got {type(path).__name__}")
     path = Path(path)
     if path.is_dir():
         inner = path / WEIGHTS_NAME
@@ -78,10 +81,17 @@ def read_tensors(path: str | Path, device: torch.device) -> dict[str, torch.Tens
 
 
 def write_atomic(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> None:
-    """Write beside ``path`` and rename over it: a failure never damages an existing file."""
+    """Write beside ``path`` and rename over it: a failure never damages an existing file.
+
+    A symlink is followed (its target is replaced, the link kept), and an existing file's
+    permissions carry over to the new one.
+    """
+    path = path.resolve() if path.is_symlink() else path
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         save_file(tensors, str(tmp), metadata=metadata)
+        if path.exists():
+            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
         os.replace(tmp, path)
     finally:
         if tmp.exists():

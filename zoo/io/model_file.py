@@ -36,7 +36,7 @@ def _metadata(model: ZooModel) -> dict[str, str]:
         "zoo.format_version": FORMAT_VERSION,
         "zoo.arch": model.arch,
         "zoo.config": model.config.to_json(),
-        "zoo.init": json.dumps(state.policy.to_spec() if state else None),
+        "zoo.init": json.dumps(state.policy.to_spec(model) if state else None),
         "zoo.seed": json.dumps(state.seed if state else None),
         "zoo.dtype": ",".join(sorted(dtype_name(d) for d in floats)),
         "zoo.version": __version__,
@@ -50,9 +50,24 @@ def _check_savable(model: nn.Module) -> None:
             f"zoo.save needs a model made by zoo.create or zoo.load, got {type(model).__name__}; "
             "for a plain torch module use safetensors.torch.save_file(module.state_dict(), path)"
         )
-    meta = [k for k, v in model.state_dict().items() if v.is_meta]
+    state = model.state_dict()
+    meta = [k for k, v in state.items() if v.is_meta]
     if meta:
         raise ZooError(f"cannot save a model on the meta device (no values): {meta[0]}, ...")
+    owners: dict[int, str] = {}
+    for key, value in state.items():
+        if value.numel() and value.data_ptr() in owners:
+            raise ZooError(
+                f"{key!r} shares memory with {owners[value.data_ptr()]!r}; zoo files do not "
+                "hold tied tensors yet"
+            )
+        owners[value.data_ptr()] = key
+
+
+def _as_path(path: object) -> Path:
+    if not isinstance(path, (str, Path)):
+        raise ZooError(f"a path must be a str or pathlib.Path, got {type(path).__name__}")
+    return Path(path)
 
 
 def save(model: nn.Module, path: str | Path) -> Path:
@@ -68,7 +83,7 @@ def save(model: nn.Module, path: str | Path) -> Path:
     (8,)
     """
     _check_savable(model)
-    path = Path(path)
+    path = _as_path(path)
     if path.is_dir():
         raise ZooError(
             f"{str(path)!r} is a directory; give a file path ending in .safetensors "
@@ -87,7 +102,7 @@ def save_pretrained(model: nn.Module, folder: str | Path) -> Path:
     ``zoo.load(folder)`` and ``zoo.create(name, weights=folder)`` read it back.
     """
     _check_savable(model)
-    folder = Path(folder)
+    folder = _as_path(folder)
     if folder.exists() and not folder.is_dir():
         raise ZooError(f"{str(folder)!r} exists and is not a folder")
     folder.mkdir(parents=True, exist_ok=True)
@@ -125,14 +140,14 @@ def zoo_metadata(path: str | Path) -> dict[str, str]:
 
 def _remember_init(model: ZooModel, metadata: dict[str, str]) -> None:
     """Record the file's policy and seed on the model, so zoo.describe can report them."""
-    spec, seed = json.loads(metadata["zoo.init"]), json.loads(metadata["zoo.seed"])
-    if spec is None or seed is None:
-        return
     try:
+        spec, seed = json.loads(metadata["zoo.init"]), json.loads(metadata["zoo.seed"])
+        if spec is None or seed is None:
+            return
         policy = resolve_policy(spec, model)
-    except ZooError:
-        return  # a custom policy this process does not know: the weights still load
-    apply(model, policy, seed)  # on the meta device this records, it draws nothing
+        apply(model, policy, seed)  # on the meta device this records, it draws nothing
+    except (json.JSONDecodeError, ZooError, TypeError, AttributeError, ValueError) as err:
+        raise CheckpointError(f"the file's zoo.init / zoo.seed metadata is invalid: {err}") from None
 
 
 def load(
@@ -149,13 +164,16 @@ def load(
     >>> zoo.load(folder, device="meta").config.hidden
     (8,)
     """
+    target, dtype = check_device(device), check_dtype(dtype)
     path = weights_path(path)
     metadata = zoo_metadata(path)
     _, index = read_index(path)
-    target, dtype = check_device(device), check_dtype(dtype)
     entry = get_entry(metadata["zoo.arch"])
     try:
-        config = entry.config_cls.from_dict(json.loads(metadata["zoo.config"]))
+        values = json.loads(metadata["zoo.config"])
+        if not isinstance(values, dict):
+            raise ZooError(f"zoo.config must be a JSON object, got {metadata['zoo.config']!r}")
+        config = entry.config_cls.from_dict(values)
         file_dtype = check_dtype(metadata["zoo.dtype"].split(",")[0] or "float32")
     except (json.JSONDecodeError, ZooError, TypeError, AttributeError) as err:
         raise CheckpointError(f"{str(path)!r} holds invalid zoo metadata: {err}") from None

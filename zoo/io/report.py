@@ -32,7 +32,12 @@ class LoadReport:
         return not (self.missing or self.unexpected or self.mismatched)
 
     def __str__(self) -> str:
-        lines = [f"loaded {len(self.loaded)} tensors from {self.path}"]
+        return self.describe()
+
+    def describe(self, failed: bool = False) -> str:
+        """The report as text; ``failed`` words it for a load that did not happen."""
+        verb = "would have loaded" if failed else "loaded"
+        lines = [f"{verb} {len(self.loaded)} tensors from {self.path}"]
         for label, items in (
             ("cast", self.cast),
             ("adapted", self.adapted),

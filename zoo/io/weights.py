@@ -26,11 +26,14 @@ from zoo.io.report import LoadReport
 def check_plan(plan: LoadPlan, strict: bool, what: str) -> None:
     report = plan.report
     if strict and not report.ok:
-        raise CheckpointError(f"{what} does not fit the model; nothing was loaded.\n{report}")
+        raise CheckpointError(
+            f"{what} does not fit the model; nothing was loaded.\n{report.describe(failed=True)}"
+        )
     if not report.loaded and not plan.adapt:
         raise CheckpointError(
             f"{what}: no key of the file matches the model, so nothing would load "
-            f"(a different architecture, or a key prefix zoo does not know?)\n{report}"
+            f"(a different architecture, or a key prefix zoo does not know?)\n"
+            f"{report.describe(failed=True)}"
         )
 
 
@@ -119,6 +122,13 @@ def load_weights(model: nn.Module, path: str | Path, strict: bool = True) -> Loa
     >>> print(zoo.load_weights(zoo.create("resnet18", num_classes=3), path).reinitialized)
     ['fc.weight (head: file (10, 512), model (3, 512))', 'fc.bias (head: file (10,), model (3,))']
     """
+    if not isinstance(model, nn.Module):
+        raise CheckpointError(f"load_weights needs a torch.nn.Module, got {type(model).__name__}")
+    if any(t.is_meta for t in model.state_dict().values()):
+        raise CheckpointError(
+            "the model is on the meta device; build it with zoo.create(NAME, weights=PATH) "
+            "(which assigns the file's tensors), or materialize it with to_empty() first"
+        )
     path = weights_path(path)
     _, index = read_index(path)
     plan = plan_load(model, index, path, strict)

@@ -114,7 +114,10 @@ class ModelConfig:
         for key, value in values.items():
             name = cls.ALIASES.get(key, key)
             if name in out:
-                raise ConfigError(f"{cls.__name__}: {key!r} and {name!r} set the same field")
+                alias = key if key != name else next(a for a, f in cls.ALIASES.items() if f == name)
+                raise ConfigError(
+                    f"{cls.__name__}: give {name!r} or its alias {alias!r}, not both"
+                )
             out[name] = value
         unknown = sorted(set(out) - set(cls.field_names()))
         if unknown:

@@ -1,0 +1,185 @@
+"""Regression tests for problems found by trying to break zoo (adversarial review)."""
+
+import json
+import os
+import stat
+
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+from torch import nn
+
+import zoo
+from zoo.cli import main
+
+
+class Tied(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+        self.head = nn.Linear(4, 10, bias=False)
+        self.head.weight = self.emb.weight
+
+
+def test_tied_weights_are_one_tensor_written_once_and_reported_truly():
+    model = Tied()
+    report = zoo.init.apply(model, {"base": "xavier", "rules": {"emb.weight": "zeros"}}, seed=0)
+    assert [r.name for r in report] == ["emb.weight"]
+    assert torch.all(model.emb.weight == 0) and model.head.weight is model.emb.weight
+
+
+def test_embedding_padding_row_stays_zero():
+    emb = nn.Embedding(10, 4, padding_idx=3)
+    zoo.init.apply(emb, "trunc_normal", seed=0)
+    assert torch.all(emb.weight[3] == 0) and torch.all(emb.weight[2] != 0)
+
+
+def test_common_torch_and_timm_layers_are_covered():
+    import timm
+
+    for module in (nn.LSTM(4, 8, 2), nn.GRU(4, 8), nn.MultiheadAttention(16, 4),
+                   nn.TransformerEncoderLayer(16, 4, 32),
+                   timm.create_model("vit_tiny_patch16_224", img_size=32, patch_size=16)):
+        report = zoo.init.apply(module, "kaiming", seed=0)
+        assert report.not_covered == [], type(module).__name__
+    lstm = nn.LSTM(4, 8)
+    report = zoo.init.apply(lstm, "torch", seed=0)
+    assert report["weight_hh_l0"].high == pytest.approx(1 / 8**0.5)  # PyTorch: 1/sqrt(hidden)
+
+
+def test_rules_that_match_nothing_are_errors():
+    model = nn.Sequential(nn.Linear(2, 2))
+    with pytest.raises(zoo.InitError, match="rule 'head.\\*' matches no parameter"):
+        zoo.init.apply(model, {"base": "kaiming", "rules": {"head.*": "zeros"}})
+    with pytest.raises(zoo.InitError, match="'type:Nope' matches no parameter"):
+        zoo.init.apply(model, {"base": "kaiming", "rules": {"type:Nope": "zeros"}})
+    with pytest.raises(zoo.PolicyError, match="torch module class"):
+        zoo.init.apply(model, {"base": "kaiming", "rules": {int: "zeros"}})
+
+
+class WithBuffer(zoo.models.MLP):
+    def __init__(self, config):
+        super().__init__(config)
+        self.register_buffer("table", torch.empty(3))
+
+
+def test_buffers_take_name_rules_so_a_subclass_can_reset():
+    model = WithBuffer(zoo.models.MLPConfig(in_features=4, hidden=(8,), out_features=2))
+    with pytest.raises(zoo.InitError, match="persistent buffers zoo cannot initialize: table"):
+        model.reset_parameters(init="kaiming", seed=0)
+    model.reset_parameters(init={"base": "kaiming", "rules": {"table": "ones"}}, seed=0)
+    assert torch.all(model.table == 1)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"name": "normal", "std": "x"}, {"name": "normal", "std": -1},
+        {"name": "normal", "std": float("nan")}, {"name": "constant", "value": None},
+        {"name": "orthogonal", "gain": "x"}, {"name": "kaiming_normal", "negative_slope": "x"},
+        {"name": "trunc_normal", "a": 10, "b": 11}, {"name": "xavier_uniform", "gain": -1},
+    ],
+)
+def test_bad_initializer_arguments_are_policy_errors(spec, capsys, tmp_path):
+    with pytest.raises(zoo.PolicyError):
+        zoo.init.as_initializer(spec)
+    policy = json.dumps({"base": "kaiming", "rules": {"*": spec}})
+    assert main(["create", "mlp", "--init", policy, "-o", str(tmp_path / "x.safetensors")]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_float8_and_other_dtypes_are_refused():
+    with pytest.raises(zoo.ConfigError, match="dtype must be one of"):
+        zoo.create("mlp", dtype="float8_e4m3fn")
+
+
+def test_custom_policies_survive_save_and_load(tmp_path):
+    custom = zoo.init.Policy(name="mine", weight=zoo.init.normal(0.5))
+    model = zoo.create("mlp", init=custom, hidden=(8,), seed=1)
+    loaded = zoo.load(zoo.save(model, tmp_path / "a.safetensors"))
+    assert zoo.describe(loaded).to_dict() == zoo.describe(model).to_dict()
+    loaded.reset_parameters()
+    assert torch.equal(loaded.head.weight, model.head.weight)
+    lying = zoo.init.Policy(name="xavier", weight=zoo.init.zeros())  # named like xavier, is not
+    model = zoo.create("mlp", init=lying, hidden=(8,))
+    loaded = zoo.load(zoo.save(model, tmp_path / "b.safetensors"))
+    assert zoo.describe(loaded)["head.weight"].distribution == "const 0"
+
+
+@pytest.mark.parametrize(
+    "key, value", [("zoo.init", "{x"), ("zoo.seed", "abc"), ("zoo.config", "null"), ("zoo.config", "[1,2]")]
+)
+def test_corrupt_metadata_is_a_checkpoint_error(tmp_path, key, value):
+    path = zoo.save(zoo.create("mlp", hidden=(4,)), tmp_path / "m.safetensors")
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata()
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    save_file(tensors, str(path), metadata={**meta, key: value})
+    with pytest.raises(zoo.CheckpointError, match="invalid"):
+        zoo.load(path)
+
+
+def test_preset_not_utf8_and_alias_override(tmp_path):
+    bad = tmp_path / "p.yaml"
+    bad.write_bytes(b"\xff\xfe")
+    with pytest.raises(zoo.ConfigError, match="not UTF-8"):
+        zoo.create(config=bad)
+    preset = os.path.join(os.path.dirname(__file__), "..", "configs", "unet.yaml")
+    assert zoo.create(config=preset, num_classes=5, device="meta").config.out_channels == 5
+
+
+def test_weights_too_large_for_memory_get_a_clear_error():
+    with pytest.raises(zoo.ConfigError, match="cannot allocate"):
+        zoo.create("mlp", in_features=10**11, hidden=(4096,))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU message")
+def test_unavailable_devices_are_named():
+    for device in ("cuda", "cuda:1", 5):
+        with pytest.raises(zoo.ConfigError, match="CUDA is not available"):
+            zoo.create("mlp", device=device)
+
+
+def test_describe_marks_checkpoint_weights_and_works_on_submodules(tmp_path):
+    source = zoo.create("resnet18", num_classes=10)
+    path = tmp_path / "r.safetensors"
+    save_file(source.state_dict(), str(path))
+    model = zoo.create("resnet18", weights=path, num_classes=3, init="xavier")
+    report = zoo.describe(model)
+    assert report["conv1.weight"].reason == "loaded from checkpoint"
+    assert report["fc.weight"].reason == "policy xavier: head weight"
+    head_report = zoo.describe(model.fc)
+    assert [r.name for r in head_report] == ["fc.weight", "fc.bias"]
+
+
+def test_save_refuses_tied_and_load_weights_refuses_meta(tmp_path):
+    model = zoo.create("mlp", hidden=(4,), out_features=4, in_features=4)
+    model.blocks[0].fc.weight = model.head.weight
+    with pytest.raises(zoo.ZooError, match="shares memory"):
+        zoo.save(model, tmp_path / "t.safetensors")
+    path = zoo.save(zoo.create("mlp", hidden=(4,)), tmp_path / "ok.safetensors")
+    with pytest.raises(zoo.CheckpointError, match="meta device"):
+        zoo.load_weights(zoo.create("mlp", hidden=(4,), device="meta"), path)
+
+
+def test_save_follows_symlinks_and_keeps_permissions(tmp_path):
+    target = zoo.save(zoo.create("mlp", hidden=(4,), seed=1), tmp_path / "real.safetensors")
+    os.chmod(target, 0o644)
+    link = tmp_path / "link.safetensors"
+    link.symlink_to(target)
+    zoo.save(zoo.create("mlp", hidden=(4,), seed=2), link)
+    assert link.is_symlink() and stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert zoo.load(target).config.hidden == (4,) and json.loads(
+        zoo.io.zoo_metadata(target)["zoo.seed"]) == 2
+
+
+def test_wrong_argument_types_are_clear():
+    with pytest.raises(zoo.ZooError, match="str or pathlib.Path"):
+        zoo.save(zoo.create("mlp", hidden=(4,)), None)
+    with pytest.raises(zoo.CheckpointError, match="str or pathlib.Path"):
+        zoo.load(None)
+    with pytest.raises(zoo.InitError, match="needs a torch.nn.Module"):
+        zoo.init.apply(None, "kaiming")
+    report = zoo.init.apply(nn.Linear(2, 2), "kaiming", names="weight")  # one name, not letters
+    assert [r.name for r in report] == ["weight"]
