@@ -29,7 +29,8 @@ def test_unknown_policy_lists_them():
         ("resnet18", {"nm_classes": 3}, r"no field\(s\) 'nm_classes'; valid: layers, block"),
         ("unet", {"norm": "batch"}, r"norm must be one of 'batchnorm', 'groupnorm', 'none'"),
         ("unet", {"depth": 0}, r"depth must be positive"),
-        ("unet", {"num_classes": 2, "out_channels": 3}, r"give .out_channels. or its alias .num_classes., not both"),
+        ("unet", {"num_classes": 2, "out_channels": 3},
+         r"give .out_channels. or its alias .num_classes., not both"),
     ],
 )
 def test_bad_config_values_name_the_field(name, overrides, pattern):

@@ -14,7 +14,6 @@ from zoo.models.base import ZooModel
 from zoo.presets import read_preset
 from zoo.registry import get_entry
 
-
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
           "bfloat16": torch.bfloat16}
 

@@ -8,9 +8,10 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Callable
+from typing import Any
 
 from zoo.errors import UnknownModelError
 from zoo.models import MLP, MLPConfig, ResNet, ResNetConfig, UNetConfig

@@ -11,9 +11,9 @@ layer redraws exactly the same values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import dataclasses
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
@@ -324,7 +324,7 @@ def describe(module: nn.Module) -> InitReport:
         )
     if state is None:  # a submodule of a zoo-initialized model: its rows, full names
         rows = []
-        for prefix, sub in module.named_modules():
+        for sub in module.modules():
             sub_context = getattr(sub, _CONTEXT_ATTR, None)
             if sub_context is not None:
                 rows += [_row(p) for p in _plan(_own_slots(sub, sub_context), sub_context.policy)]
@@ -333,5 +333,6 @@ def describe(module: nn.Module) -> InitReport:
     report = InitReport([_row(p) for p in planned], state.policy.name, state.seed)
     load_report = getattr(module, "zoo_load_report", None)
     if load_report is not None:  # weights that came from a checkpoint were not drawn
-        report.mark_loaded(load_report.path, load_report.loaded + [a.split(":")[0] for a in load_report.adapted])
+        adapted = [entry.split(":")[0] for entry in load_report.adapted]
+        report.mark_loaded(load_report.path, load_report.loaded + adapted)
     return report

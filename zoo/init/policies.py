@@ -266,7 +266,8 @@ def _from_roles(spec: Mapping[str, Any]) -> Policy:
     if not isinstance(roles, Mapping) or set(roles) - fields or "weight" not in roles:
         raise UnknownPolicyError(f"'roles' must map {', '.join(sorted(fields))} to initializers")
     values = {k: (I.as_initializer(v) if v is not None else None) for k, v in roles.items()}
-    return Policy(name=str(spec.get("base", "custom")), description=str(spec.get("description", "")), **values)
+    name, description = str(spec.get("base", "custom")), str(spec.get("description", ""))
+    return Policy(name=name, description=description, **values)
 
 
 def resolve_policy(spec: PolicySpec, module: nn.Module | None = None) -> Policy:

@@ -3,8 +3,8 @@
 The init engine never looks at zoo's own classes. It reads torch layer types, and the
 optional ``zoo_init_hints`` attribute (a :class:`LayerHints`) that zoo layers carry and
 any module may set. Roles: ``weight``, ``bias``, ``norm_scale``, ``norm_shift``,
-``embedding``, ``token`` (cls tokens, position tables), ``unknown``; flags: ``head`` (the classifier head) and ``residual_last``
-(the norm that closes a residual branch).
+``embedding``, ``token`` (cls tokens, position tables), ``unknown``; flags: ``head``
+(the classifier head) and ``residual_last`` (the norm that closes a residual branch).
 """
 
 from __future__ import annotations
