@@ -178,7 +178,9 @@ def load(
     except (json.JSONDecodeError, ZooError, TypeError, AttributeError) as err:
         raise CheckpointError(f"{str(path)!r} holds invalid zoo metadata: {err}") from None
     with torch.device("meta"):
-        model = entry.build(config).to(file_dtype)
+        model = entry.build(config)
+    if file_dtype != torch.float32:  # zoo builds in float32; cast the (meta) model only if needed
+        model = model.to(file_dtype)
     plan = plan_load(model, index, path, strict=True, file_dtype=file_dtype, adapt=False)
     check_plan(plan, True, repr(str(path)))
     _remember_init(model, metadata)
