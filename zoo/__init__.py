@@ -7,6 +7,7 @@
 """
 
 from zoo import init, nn
+from zoo.diagnostics import Diagnosis, diagnose
 from zoo.errors import (
     CheckpointError,
     ConfigError,
@@ -23,7 +24,24 @@ from zoo.registry import list_models
 from zoo.version import __version__
 
 __all__ = [
-    "CheckpointError", "ConfigError", "InitError", "LoadReport", "PolicyError", "UnknownModelError",
-    "UnknownPolicyError", "ZooError", "__version__", "create", "describe", "init", "list_models",
-    "load", "load_weights", "nn", "save", "save_pretrained",
+    "CheckpointError",
+    "Diagnosis",
+    "diagnose",
+    "ConfigError",
+    "InitError",
+    "LoadReport",
+    "PolicyError",
+    "UnknownModelError",
+    "UnknownPolicyError",
+    "ZooError",
+    "__version__",
+    "create",
+    "describe",
+    "init",
+    "list_models",
+    "load",
+    "load_weights",
+    "nn",
+    "save",
+    "save_pretrained",
 ]

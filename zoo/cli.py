@@ -4,6 +4,7 @@
     zoo create NAME --init POLICY --seed N [--set key=value ...] [--weights CKPT] -o FILE
     zoo describe NAME|FILE [--init POLICY] [--seed N] [--format table|markdown|json]
     zoo inspect FILE
+    zoo diagnose NAME --init kaiming --init xavier --input-shape 8,3,64,64 [--plot out.png]
 """
 
 from __future__ import annotations
@@ -111,6 +112,21 @@ def cmd_inspect(args: argparse.Namespace) -> None:
         print(f"  {key.ljust(width)}  {dtype:8}  {'x'.join(map(str, info.shape)) or 'scalar'}")
 
 
+def cmd_diagnose(args: argparse.Namespace) -> None:
+    try:
+        shape = tuple(int(s) for s in args.input_shape.split(","))
+    except ValueError:
+        raise ConfigError(
+            f"--input-shape takes comma-separated sizes like 8,3,64,64, got {args.input_shape!r}"
+        ) from None
+    inits = [_init_arg(i) for i in (args.init or ["default"])]
+    result = zoo.diagnose(args.name, input_shape=shape, inits=inits, seed=args.seed or 0,
+                          **_parse_sets(args.set))
+    print(result.to_table())
+    if args.plot:
+        print(f"wrote {result.plot(args.plot, title=f'{args.name}, input {shape}')}")
+
+
 def _numel(shape: tuple[int, ...]) -> int:
     n = 1
     for s in shape:
@@ -153,6 +169,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="config override for a NAME, repeatable")
     p.add_argument("--format", choices=("table", "markdown", "json"), default="table")
     p.set_defaults(func=cmd_describe)
+
+    p = sub.add_parser("diagnose", help="per-layer activation/gradient std under init policies")
+    p.add_argument("name", help="registered model name")
+    p.add_argument("--init", action="append", help=f"policy, repeatable: {policies}")
+    p.add_argument("--input-shape", required=True, help="e.g. 8,3,64,64 (batch first)")
+    p.add_argument("--seed", type=int, help="seed for the weights and the input (default 0)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="config override, repeatable")
+    p.add_argument("--plot", help="also draw a PNG (needs matplotlib: pip install 'zoo[plot]')")
+    p.set_defaults(func=cmd_diagnose)
 
     p = sub.add_parser("inspect", help="metadata and tensor table of a .safetensors file")
     p.add_argument("file")

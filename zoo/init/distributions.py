@@ -209,3 +209,18 @@ class Constant(Distribution):
 
     def summary(self) -> str:
         return f"const {_fmt(self.value)}"
+
+
+def scale(d: Distribution, factor: float) -> Distribution:
+    """``d`` with every sample multiplied by ``factor`` (> 0)."""
+    if isinstance(d, Normal):
+        return Normal(d.mean_ * factor, d.std_ * factor)
+    if isinstance(d, Uniform):
+        return Uniform(d.low * factor, d.high * factor)
+    if isinstance(d, TruncatedNormal):
+        return TruncatedNormal(d.mean_ * factor, d.nominal_std * factor, d.a, d.b)
+    if isinstance(d, Orthogonal):
+        return Orthogonal(d.gain * factor, d.rows, d.cols)
+    if isinstance(d, Constant):
+        return Constant(d.value * factor)
+    raise TypeError(f"cannot scale {type(d).__name__}")

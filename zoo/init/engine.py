@@ -188,14 +188,18 @@ def _run(
     return planned
 
 
-def _remember(root: nn.Module, planned: list[_Planned], policy: Policy, seed: int) -> None:
+def _remember(
+    root: nn.Module, planned: list[_Planned], policy: Policy, prepared: Policy, seed: int
+) -> None:
+    """Keep the policy as given on the root (it is what a file stores) and the prepared
+    one, tuned to the whole model, on every layer (it is what a layer's reset re-runs)."""
     object.__setattr__(root, _STATE_ATTR, InitState(policy, int(seed)))
     heads: dict[int, set[str]] = {}
     for item in planned:
         if item.slot.head:
             heads.setdefault(id(item.slot.module), set()).add(item.slot.attr)
     for prefix, module in root.named_modules():
-        context = _LayerContext(policy, int(seed), prefix, frozenset(heads.get(id(module), ())))
+        context = _LayerContext(prepared, int(seed), prefix, frozenset(heads.get(id(module), ())))
         object.__setattr__(module, _CONTEXT_ATTR, context)
 
 
@@ -239,8 +243,9 @@ def apply(
         if unknown:
             raise InitError(f"no such parameter(s): {', '.join(unknown)}")
     _check_rules_match(module, policy, slot_list)
-    planned = _run(module, slot_list, policy, seed, wanted, strict, module.named_modules())
-    _remember(module, planned, policy, seed)
+    prepared = policy.prepare(slot_list)
+    planned = _run(module, slot_list, prepared, seed, wanted, strict, module.named_modules())
+    _remember(module, planned, policy, prepared, seed)
     shown = [p for p in planned if wanted is None or p.slot.name in wanted]
     report = InitReport([_row(p) for p in shown], policy.name, seed)
     if report.not_covered and not any(p.is_meta for p in module.parameters()):
@@ -329,7 +334,8 @@ def describe(module: nn.Module) -> InitReport:
             if sub_context is not None:
                 rows += [_row(p) for p in _plan(_own_slots(sub, sub_context), sub_context.policy)]
         return InitReport(rows, context.policy.name, context.seed)
-    planned = _plan(slots(module), state.policy)
+    slot_list = slots(module)
+    planned = _plan(slot_list, state.policy.prepare(slot_list))
     report = InitReport([_row(p) for p in planned], state.policy.name, state.seed)
     load_report = getattr(module, "zoo_load_report", None)
     if load_report is not None:  # weights that came from a checkpoint were not drawn

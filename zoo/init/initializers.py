@@ -291,6 +291,74 @@ class Ones(Constant):
 
 
 @dataclass(frozen=True)
+class VarianceScaling(Initializer):
+    """JAX/Flax's variance_scaling: variance ``scale / fan`` with fan from ``mode``.
+
+    ``distribution``: ``truncated_normal`` (±2σ, σ corrected by 1/0.8796 so the actual
+    variance is ``scale / fan``), ``normal`` or ``uniform``. Flax's default kernel init,
+    ``lecun_normal``, is ``VarianceScaling(1.0, "fan_in", "truncated_normal")``.
+    """
+
+    name: ClassVar[str] = "variance_scaling"
+    requires_2d: ClassVar[bool] = True
+    scale: float = 1.0
+    mode: str = "fan_in"
+    distribution: str = "truncated_normal"
+
+    def __post_init__(self) -> None:
+        _positive(self.name, "scale", self.scale)
+        if self.mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise PolicyError(f"{self.name}: mode must be fan_in, fan_out or fan_avg, got {self.mode!r}")
+        if self.distribution not in ("truncated_normal", "normal", "uniform"):
+            raise PolicyError(
+                f"{self.name}: distribution must be truncated_normal, normal or uniform, "
+                f"got {self.distribution!r}"
+            )
+
+    def resolve(self, shape, fans=None, nonlinearity="linear", role="weight"):
+        fans = self._fans(shape, fans)
+        if self.mode == "fan_avg":
+            fan = (fans.fan_in + fans.fan_out) / 2
+        else:
+            fan = _pick_fan(fans, self.mode)
+        std = math.sqrt(self.scale / fan)
+        if self.distribution == "uniform":
+            d: dist.Distribution = dist.Uniform(-std * math.sqrt(3.0), std * math.sqrt(3.0))
+        elif self.distribution == "normal":
+            d = dist.Normal(0.0, std)
+        else:
+            d = dist.TruncatedNormal(0.0, std / 0.87962566103423978, -2.0, 2.0)
+        return Resolved(d, fans.fan_in, fans.fan_out, math.sqrt(self.scale))
+
+
+@dataclass(frozen=True)
+class Scaled(Initializer):
+    """Another initializer's distribution multiplied by ``factor`` (e.g. depth scaling)."""
+
+    name: ClassVar[str] = "scaled"
+    base: Any = None  # an Initializer, or its dict / name form
+    factor: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base", as_initializer(self.base))
+        _positive(self.name, "factor", self.factor)
+
+    @property
+    def requires_2d(self) -> bool:  # type: ignore[override]
+        return self.base.requires_2d
+
+    def resolve(self, shape, fans=None, nonlinearity="linear", role="weight"):
+        inner = self.base.resolve(shape, fans, nonlinearity, role)
+        return dataclasses.replace(inner, distribution=dist.scale(inner.distribution, self.factor))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "base": self.base.to_dict(), "factor": self.factor}
+
+    def describe(self) -> str:
+        return f"scaled({self.base.describe()}, factor={self.factor:.4g})"
+
+
+@dataclass(frozen=True)
 class TorchDefault(Initializer):
     """PyTorch's own default init for the parameter's role, with PyTorch's fan counting.
 
@@ -337,6 +405,8 @@ INITIALIZERS: dict[str, type[Initializer]] = {
         Zeros,
         Ones,
         TorchDefault,
+        VarianceScaling,
+        Scaled,
     )
 }
 
@@ -354,6 +424,8 @@ constant = Constant
 zeros = Zeros
 ones = Ones
 torch_default = TorchDefault
+variance_scaling = VarianceScaling
+scaled = Scaled
 
 
 def as_initializer(spec: Initializer | str | dict[str, Any]) -> Initializer:

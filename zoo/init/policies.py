@@ -14,6 +14,8 @@ override beats the first matching rule, which beats the policy's default.
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -25,12 +27,16 @@ from zoo.errors import PolicyError, UnknownPolicyError
 from zoo.init import initializers as I
 from zoo.init.roles import Slot
 
-ROLES = ("weight", "bias", "norm_scale", "norm_shift", "embedding", "token", "head", "residual_last")
+ROLES = (
+    "weight", "bias", "norm_scale", "norm_shift", "embedding", "token", "position", "layer_scale",
+    "head", "residual_last",
+)
 
 
 @dataclass(frozen=True)
 class Rule:
-    """``match`` (name glob, ``type:Name``, ``role:NAME`` or a module class) -> ``init``."""
+    """``match`` -> ``init``. ``match`` is a name glob (``layer4.*``), a regex on names
+    (``re:layer[34]\\..*``), ``type:Name`` or a module class, or ``role:NAME``."""
 
     match: str | type
     init: I.Initializer
@@ -38,6 +44,11 @@ class Rule:
     def __post_init__(self) -> None:
         if isinstance(self.match, type) and not issubclass(self.match, nn.Module):
             raise PolicyError(f"a rule's type must be a torch module class, got {self.match!r}")
+        if isinstance(self.match, str) and self.match.startswith("re:"):
+            try:
+                re.compile(self.match[len("re:") :])
+            except re.error as err:
+                raise PolicyError(f"rule {self.match!r}: invalid regular expression ({err})") from None
         if isinstance(self.match, str) and self.match.startswith("role:"):
             role = self.match[len("role:") :]
             if role not in ROLES:
@@ -58,12 +69,14 @@ class Rule:
             if role == "residual_last":
                 return slot.residual_last
             return slot.role == role
-        return fnmatchcase(slot.name, self.match)
+        return self.matches_name(slot.name)
 
     def matches_name(self, name: str) -> bool:
-        """Whether this is a name-glob rule matching ``name`` (buffers take only these)."""
+        """Whether this is a name rule (glob, or ``re:`` regex) matching ``name``."""
         if isinstance(self.match, type) or self.match.startswith(("type:", "role:")):
             return False
+        if self.match.startswith("re:"):
+            return re.fullmatch(self.match[len("re:") :], name) is not None
         return fnmatchcase(name, self.match)
 
     @property
@@ -85,6 +98,7 @@ class Policy:
 
     name: str
     weight: I.Initializer
+    conv_weight: I.Initializer | None = None  # convolutions; None: same as ``weight``
     head_weight: I.Initializer | None = None  # None: same as ``weight``
     bias: I.Initializer = I.Zeros()
     head_bias: I.Initializer | None = None  # None: same as ``bias``
@@ -92,7 +106,9 @@ class Policy:
     norm_shift: I.Initializer = I.Zeros()
     residual_last_scale: I.Initializer | None = None  # None: same as ``norm_scale``
     embedding: I.Initializer = I.Normal(std=1.0)
-    token: I.Initializer = I.TruncNormal(std=0.02)  # cls tokens, position tables (ViT style)
+    token: I.Initializer = I.TruncNormal(std=0.02)  # cls / register / mask tokens
+    position: I.Initializer = I.TruncNormal(std=0.02)  # learned position tables
+    layer_scale: I.Initializer = I.Constant(1e-6)  # per-channel γ of ConvNeXt-style blocks
     rules: tuple[Rule, ...] = field(default=())
     description: str = ""
 
@@ -116,6 +132,8 @@ class Policy:
         if slot.role == "weight":
             if slot.head:
                 return self.head_weight or self.weight, "head weight"
+            if slot.kind in ("conv", "conv_transpose") and self.conv_weight is not None:
+                return self.conv_weight, f"{slot.kind} weight"
             return self.weight, f"{slot.kind} weight"
         if slot.role == "bias":
             if slot.head:
@@ -129,9 +147,14 @@ class Policy:
             return self.norm_shift, "norm shift"
         if slot.role == "embedding":
             return self.embedding, "embedding"
-        if slot.role == "token":
-            return self.token, "token"
+        if slot.role in ("token", "position", "layer_scale"):
+            return getattr(self, slot.role), slot.role.replace("_", " ")
         return None, f"no rule for {slot.module_type}.{slot.attr}"
+
+    def prepare(self, slot_list: list[Slot]) -> Policy:
+        """A copy tuned to the whole model before choosing (depth-scaled policies count
+        layers here); the default changes nothing."""
+        return self
 
     def choose(self, slot: Slot) -> Choice:
         """Pick the initializer for ``slot``: layer override, then rules, then the policy."""
@@ -215,6 +238,22 @@ NAMED_POLICIES: dict[str, Policy] = {
             embedding=I.TruncNormal(std=0.02),
         ),
         _named(
+            "vit",
+            I.TruncNormal(std=0.02),
+            "timm's ViT init: linear weights N(0, 0.02) truncated to ±2σ; conv stems (patch "
+            "embedding) lecun_normal as in the JAX ViT; biases 0; position tables trunc_normal "
+            "0.02; cls/register tokens N(0, 1e-6); norm scale 1, shift 0.",
+            conv_weight=I.VarianceScaling(1.0, "fan_in", "truncated_normal"),
+            token=I.Normal(std=1e-6),
+        ),
+        _named(
+            "jax",
+            I.VarianceScaling(1.0, "fan_in", "truncated_normal"),
+            "Flax defaults: every kernel (Dense, Conv) lecun_normal = variance_scaling(1, "
+            "fan_in, truncated_normal), i.e. actual std 1/sqrt(fan_in) within ±2σ; biases 0; "
+            "norm scale 1, shift 0; embeddings N(0, 1).",
+        ),
+        _named(
             "torch",
             I.TorchDefault(),
             "PyTorch's defaults with PyTorch's fan counting: weights and biases "
@@ -223,6 +262,95 @@ NAMED_POLICIES: dict[str, Policy] = {
         ),
     )
 }
+
+
+
+@dataclass(frozen=True)
+class FixupPolicy(Policy):
+    """Fixup (Zhang et al. 2019) residual scaling on top of kaiming.
+
+    In a network with L residual branches of m layers each, every branch layer but the
+    last gets kaiming_normal(fan_in) scaled by L^(-1/(2m-2)), the last layer of each
+    branch and the classifier head weight are zero, biases 0. Layers outside branches
+    (stem, downsample) get plain kaiming_normal. Branches are read from the ``branch``
+    hint zoo's ResNets declare; a model without them gets plain kaiming.
+    """
+
+    branches: int = 0
+    branch_length: int = 0
+
+    def prepare(self, slot_list: list[Slot]) -> Policy:
+        closing = [s for s in slot_list if s.role == "weight" and _closes_branch(s)]
+        length = max((s.hints.branch[1] for s in closing), default=0)
+        return dataclasses.replace(self, branches=len(closing), branch_length=length)
+
+    def _by_role(self, slot: Slot) -> tuple[I.Initializer | None, str]:
+        branch = slot.hints.branch
+        if slot.role == "weight" and branch is not None and self.branches:
+            if _closes_branch(slot):
+                return I.Zeros(), "last layer of a residual branch"
+            factor = self.branches ** (-1.0 / (2 * self.branch_length - 2))
+            return I.Scaled(self.weight, factor), (
+                f"residual branch layer, scaled by L^(-1/(2m-2)) with L={self.branches}, "
+                f"m={self.branch_length}"
+            )
+        return super()._by_role(slot)
+
+
+def _closes_branch(slot: Slot) -> bool:
+    branch = slot.hints.branch
+    return branch is not None and branch[0] == branch[1] - 1
+
+
+RESIDUAL_PROJECTIONS = ("*c_proj.weight", "*attn.proj.weight", "*attn.out_proj.weight", "*mlp.fc2.weight")
+
+
+@dataclass(frozen=True)
+class GPT2Policy(Policy):
+    """GPT-2 / nanoGPT: weights N(0, 0.02), residual projections N(0, 0.02/sqrt(2·n_layer)).
+
+    Residual projections are the linear layers whose output is added back to the residual
+    stream, found by name (``*c_proj.weight``, ``*attn.proj.weight``,
+    ``*attn.out_proj.weight``, ``*mlp.fc2.weight``); there are two per block, so n_layer is
+    half their count.
+    """
+
+    projections: int = 0
+
+    def prepare(self, slot_list: list[Slot]) -> Policy:
+        count = sum(1 for s in slot_list if _is_projection(s))
+        return dataclasses.replace(self, projections=count)
+
+    def _by_role(self, slot: Slot) -> tuple[I.Initializer | None, str]:
+        if slot.role == "weight" and _is_projection(slot) and not slot.head:
+            n_layer = max(1, math.ceil(self.projections / 2))
+            std = 0.02 / math.sqrt(2 * n_layer)
+            return I.Normal(std=std), f"residual projection, 0.02/sqrt(2·{n_layer} layers)"
+        return super()._by_role(slot)
+
+
+def _is_projection(slot: Slot) -> bool:
+    return slot.role == "weight" and any(fnmatchcase(slot.name, p) for p in RESIDUAL_PROJECTIONS)
+
+
+NAMED_POLICIES["fixup"] = FixupPolicy(
+    name="fixup",
+    weight=I.KaimingNormal(mode="fan_in"),
+    head_weight=I.Zeros(),
+    description="Fixup (Zhang et al. 2019) residual scaling: branch layers kaiming_normal"
+    "(fan_in) × L^(-1/(2m-2)) for L branches of m layers, the last layer of each branch and "
+    "the head weight 0, biases 0, other layers kaiming; norm scale 1, shift 0.",
+)
+NAMED_POLICIES["gpt2"] = GPT2Policy(
+    name="gpt2",
+    weight=I.Normal(std=0.02),
+    embedding=I.Normal(std=0.02),
+    token=I.Normal(std=0.02),
+    position=I.Normal(std=0.02),
+    description="GPT-2 / nanoGPT: linear, conv and embedding weights N(0, 0.02); residual "
+    "projections (c_proj, attn.proj, mlp.fc2) N(0, 0.02/sqrt(2·n_layer)); biases 0; norm "
+    "scale 1, shift 0.",
+)
 
 # Without a model of its own, "default" means kaiming.
 GENERIC_DEFAULT = dataclasses.replace(

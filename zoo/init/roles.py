@@ -3,7 +3,8 @@
 The init engine never looks at zoo's own classes. It reads torch layer types, and the
 optional ``zoo_init_hints`` attribute (a :class:`LayerHints`) that zoo layers carry and
 any module may set. Roles: ``weight``, ``bias``, ``norm_scale``, ``norm_shift``,
-``embedding``, ``token`` (cls tokens, position tables), ``unknown``; flags: ``head``
+``embedding``, ``token`` (cls tokens), ``position`` (position tables), ``layer_scale``,
+``unknown``; flags: ``head``
 (the classifier head) and ``residual_last`` (the norm that closes a residual branch).
 """
 
@@ -30,11 +31,13 @@ _KINDS: tuple[tuple[str, tuple[type, ...]], ...] = (
     ("attention", (nn.MultiheadAttention,)),
 )
 
-# Learned tokens and position tables that transformers keep as bare parameters.
-TOKEN_NAMES = frozenset(
-    {"cls_token", "dist_token", "reg_token", "mask_token", "class_token", "pos_embed",
-     "pos_embedding", "position_embedding", "absolute_pos_embed"}
+# Learned tokens and position tables that transformers keep as bare parameters, and the
+# per-channel layer scale of ConvNeXt / CaiT-style blocks.
+TOKEN_NAMES = frozenset({"cls_token", "dist_token", "reg_token", "mask_token", "class_token"})
+POSITION_NAMES = frozenset(
+    {"pos_embed", "pos_embedding", "position_embedding", "absolute_pos_embed"}
 )
+LAYER_SCALE_NAMES = frozenset({"gamma", "layer_scale", "ls_gamma"})
 
 HEAD_NAMES = ("fc", "head", "classifier")
 
@@ -57,6 +60,7 @@ class LayerHints:
     bias_init: Any = None
     head: bool = False
     residual_last: bool = False
+    branch: tuple[int, int] | None = None  # (position, length) of a layer in a residual branch
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ class Slot:
     attr: str  # attribute on ``module``: "weight", "bias", ...
     shape: tuple[int, ...]
     kind: str  # linear | conv | conv_transpose | norm | embedding | recurrent | attention | other
-    role: str  # weight | bias | norm_scale | norm_shift | embedding | token | unknown
+    role: str  # weight | bias | norm_scale | norm_shift | embedding | token | position | ...
     head: bool
     residual_last: bool
     nonlinearity: str
@@ -103,6 +107,10 @@ def _role(kind: str, attr: str, ndim: int) -> str:
             return "bias"
     if attr in TOKEN_NAMES:
         return "token"
+    if attr in POSITION_NAMES:
+        return "position"
+    if attr in LAYER_SCALE_NAMES and ndim == 1:
+        return "layer_scale"
     return "unknown"
 
 

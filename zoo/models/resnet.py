@@ -35,10 +35,16 @@ class ResNetConfig(ModelConfig):
             self._fail("num_classes", "must be >= 0 (0: no head, pooled features)")
 
 
-def _conv_bn(in_ch: int, out_ch: int, kernel: int, stride: int = 1, last: bool = False):
+def _conv_bn(
+    in_ch: int, out_ch: int, kernel: int, stride: int = 1, branch: tuple[int, int] | None = None
+):
+    """A bias-free conv (followed by ReLU) and its norm; ``branch`` = (position, length) in
+    a residual branch, the last of which closes it."""
     conv = znn.Conv2d(
-        in_ch, out_ch, kernel, stride=stride, padding=kernel // 2, bias=False, nonlinearity="relu"
+        in_ch, out_ch, kernel, stride=stride, padding=kernel // 2, bias=False,
+        nonlinearity="relu", branch=branch,
     )
+    last = branch is not None and branch[0] == branch[1] - 1
     return conv, znn.BatchNorm2d(out_ch, residual_last=last)
 
 
@@ -47,9 +53,9 @@ class BasicBlock(nn.Module):
 
     def __init__(self, in_ch: int, width: int, stride: int, downsample: nn.Module | None):
         super().__init__()
-        self.conv1, self.bn1 = _conv_bn(in_ch, width, 3, stride)
+        self.conv1, self.bn1 = _conv_bn(in_ch, width, 3, stride, branch=(0, 2))
         self.act1 = nn.ReLU(inplace=True)
-        self.conv2, self.bn2 = _conv_bn(width, width, 3, last=True)
+        self.conv2, self.bn2 = _conv_bn(width, width, 3, branch=(1, 2))
         self.act2 = nn.ReLU(inplace=True)
         self.downsample = downsample
 
@@ -66,11 +72,11 @@ class Bottleneck(nn.Module):
 
     def __init__(self, in_ch: int, width: int, stride: int, downsample: nn.Module | None):
         super().__init__()
-        self.conv1, self.bn1 = _conv_bn(in_ch, width, 1)
+        self.conv1, self.bn1 = _conv_bn(in_ch, width, 1, branch=(0, 3))
         self.act1 = nn.ReLU(inplace=True)
-        self.conv2, self.bn2 = _conv_bn(width, width, 3, stride)
+        self.conv2, self.bn2 = _conv_bn(width, width, 3, stride, branch=(1, 3))
         self.act2 = nn.ReLU(inplace=True)
-        self.conv3, self.bn3 = _conv_bn(width, width * 4, 1, last=True)
+        self.conv3, self.bn3 = _conv_bn(width, width * 4, 1, branch=(2, 3))
         self.act3 = nn.ReLU(inplace=True)
         self.downsample = downsample
 

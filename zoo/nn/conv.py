@@ -1,8 +1,9 @@
 """Convolutions with a declared init.
 
 Each takes exactly the arguments of its torch class (``bias`` defaults to True, as in
-torch) plus the keyword-only init hints ``nonlinearity``, ``weight_init``, ``bias_init``
-and ``head`` (see :class:`zoo.nn.Linear`).
+torch) plus the keyword-only init hints ``nonlinearity``, ``weight_init``, ``bias_init``,
+``head`` (see :class:`zoo.nn.Linear`) and ``branch=(position, length)`` for a conv inside
+a residual branch (depth-scaled policies such as ``fixup`` read it).
 
 >>> import zoo
 >>> conv = zoo.nn.Conv2d(3, 8, 3, padding=1, bias=False, nonlinearity="relu")
@@ -27,11 +28,13 @@ class _DeclaredConv(ZooLayer):
         weight_init: Any = None,
         bias_init: Any = None,
         head: bool = False,
+        branch: tuple[int, int] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)  # the torch convolution's own constructor
         self._declare_init(
-            nonlinearity=nonlinearity, weight_init=weight_init, bias_init=bias_init, head=head
+            nonlinearity=nonlinearity, weight_init=weight_init, bias_init=bias_init, head=head,
+            branch=branch,
         )
 
 

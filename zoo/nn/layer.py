@@ -27,6 +27,7 @@ class ZooLayer:
         bias_init: Any = None,
         head: bool = False,
         residual_last: bool = False,
+        branch: tuple[int, int] | None = None,
     ) -> None:
         weight_init = as_initializer(weight_init) if weight_init is not None else None
         bias_init = as_initializer(bias_init) if bias_init is not None else None
@@ -39,7 +40,9 @@ class ZooLayer:
             from zoo.init import gain
 
             gain(nonlinearity)  # fail now, with the list of known ones, not at init time
-        self.zoo_init_hints = LayerHints(nonlinearity, weight_init, bias_init, head, residual_last)
+        self.zoo_init_hints = LayerHints(
+            nonlinearity, weight_init, bias_init, head, residual_last, branch
+        )
         self._zoo_ready = True
         if not any(p.is_meta for p in self.parameters(recurse=False)):  # type: ignore[attr-defined]
             self.reset_parameters()
