@@ -12,7 +12,7 @@ def test_unknown_model_suggests_close_names():
 
 
 def test_unknown_policy_lists_them():
-    with pytest.raises(zoo.UnknownPolicyError, match="known: default, kaiming, lecun"):
+    with pytest.raises(zoo.UnknownPolicyError, match="known: default, fixup, gpt2, jax, kaiming, lecun"):
         zoo.create("mlp", init="he")
 
 
