@@ -14,7 +14,8 @@ SMALL = {
     "unet": dict(depth=2, base_width=8, out_channels=3),
 }
 
-POLICIES = ["default", "kaiming", "xavier", "lecun", "orthogonal", "trunc_normal", "torch"]
+POLICIES = ["default", "kaiming", "xavier", "lecun", "orthogonal", "trunc_normal", "torch", "vit", "jax",
+            "fixup", "gpt2"]
 
 
 def example_input(name: str, model) -> torch.Tensor:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from zoo.init.seeding import standard_normal, uniform_open01
+from zoo.init.seeding import fill, normal_block, standard_normal, uniform_block
 
 
 def _fmt(x: float) -> str:
@@ -34,10 +34,20 @@ def _normal_pdf(x: float) -> float:
 
 @dataclass(frozen=True)
 class Distribution:
-    """Base class: ``sample(shape, seed)`` plus the statistics the samples must show."""
+    """Base class: fills tensors from a seed and states the statistics they must show.
+
+    ``fill_(out, seed, start)`` writes elements ``[start, start + len(out))`` of the
+    parameter's flattened values into the 1-D tensor ``out`` (any dtype or device), so a
+    parameter is filled in place, or one shard of it alone.
+    """
+
+    def fill_(self, out: torch.Tensor, seed: int, start: int = 0) -> torch.Tensor:
+        raise NotImplementedError
 
     def sample(self, shape: tuple[int, ...], seed: int) -> torch.Tensor:
-        raise NotImplementedError
+        """A new float32 CPU tensor of ``shape``."""
+        out = torch.empty(_numel(shape), dtype=torch.float32, device="cpu")
+        return self.fill_(out, seed).reshape(shape)
 
     @property
     def mean(self) -> float:
@@ -61,10 +71,9 @@ class Normal(Distribution):
     mean_: float
     std_: float
 
-    def sample(self, shape: tuple[int, ...], seed: int) -> torch.Tensor:
+    def fill_(self, out: torch.Tensor, seed: int, start: int = 0) -> torch.Tensor:
         mean, std = self.mean_, self.std_
-        z = standard_normal(_numel(shape), seed, lambda z: z.mul_(std).add_(mean), torch.float32)
-        return z.reshape(shape)
+        return fill(out, seed, normal_block, lambda z: z.mul_(std).add_(mean), start)
 
     @property
     def mean(self) -> float:
@@ -83,10 +92,9 @@ class Uniform(Distribution):
     low: float
     high: float
 
-    def sample(self, shape: tuple[int, ...], seed: int) -> torch.Tensor:
+    def fill_(self, out: torch.Tensor, seed: int, start: int = 0) -> torch.Tensor:
         low, width = self.low, self.high - self.low
-        u = uniform_open01(_numel(shape), seed, lambda u: u.mul_(width).add_(low), torch.float32)
-        return u.reshape(shape)
+        return fill(out, seed, uniform_block, lambda u: u.mul_(width).add_(low), start)
 
     @property
     def mean(self) -> float:
@@ -116,7 +124,7 @@ class TruncatedNormal(Distribution):
     def _mass(self) -> tuple[float, float]:
         return _normal_cdf(self.a), _normal_cdf(self.b)
 
-    def sample(self, shape: tuple[int, ...], seed: int) -> torch.Tensor:
+    def fill_(self, out: torch.Tensor, seed: int, start: int = 0) -> torch.Tensor:
         # Inverse-CDF sampling: one uniform per value, no rejection loop, fixed length.
         lo, hi = self._mass()
 
@@ -125,7 +133,7 @@ class TruncatedNormal(Distribution):
             z = p.mul_(2.0).sub_(1.0).erfinv_().mul_(math.sqrt(2.0)).clamp_(self.a, self.b)
             return z.mul_(self.nominal_std).add_(self.mean_)
 
-        return uniform_open01(_numel(shape), seed, inverse_cdf, torch.float32).reshape(shape)
+        return fill(out, seed, uniform_block, inverse_cdf, start)
 
     @property
     def mean(self) -> float:
@@ -164,7 +172,11 @@ class Orthogonal(Distribution):
     rows: int
     cols: int
 
-    def sample(self, shape: tuple[int, ...], seed: int) -> torch.Tensor:
+    def fill_(self, out: torch.Tensor, seed: int, start: int = 0) -> torch.Tensor:
+        if start != 0 or out.numel() != self.rows * self.cols:
+            raise NotImplementedError(
+                "orthogonal needs the whole matrix: it cannot draw one shard on its own"
+            )
         flat = standard_normal(self.rows * self.cols, seed).reshape(self.rows, self.cols)
         tall = flat if self.rows >= self.cols else flat.t()
         q, r = torch.linalg.qr(tall)
@@ -173,7 +185,8 @@ class Orthogonal(Distribution):
         q = q * torch.where(diag < 0, -1.0, 1.0)
         if self.rows < self.cols:
             q = q.t()
-        return (q * self.gain).to(torch.float32).reshape(shape)
+        out.copy_((q * self.gain).to(torch.float32).reshape(-1))
+        return out
 
     @property
     def mean(self) -> float:
@@ -192,8 +205,8 @@ class Orthogonal(Distribution):
 class Constant(Distribution):
     value: float
 
-    def sample(self, shape: tuple[int, ...], seed: int) -> torch.Tensor:
-        return torch.full(shape, self.value, dtype=torch.float32, device="cpu")
+    def fill_(self, out: torch.Tensor, seed: int, start: int = 0) -> torch.Tensor:
+        return out.fill_(torch.tensor(self.value, dtype=torch.float32).item())
 
     @property
     def mean(self) -> float:

@@ -12,6 +12,7 @@ layer redraws exactly the same values.
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -100,12 +101,16 @@ def _row(item: _Planned) -> ReportRow:
 def _write(item: _Planned, seed: int) -> None:
     slot = item.slot
     param = getattr(slot.module, slot.attr)
-    values = item.resolved.distribution.sample(slot.shape, parameter_seed(seed, slot.name))
-    padding_idx = getattr(slot.module, "padding_idx", None)
-    if slot.role == "embedding" and padding_idx is not None:
-        values[padding_idx] = 0.0  # as PyTorch: the padding row stays zero
+    distribution = item.resolved.distribution
+    param_seed = parameter_seed(seed, slot.name)
     with torch.no_grad():
-        param.copy_(values)
+        if param.is_contiguous():  # in place, block by block: no full-size temporary
+            distribution.fill_(param.data.view(-1), param_seed)
+        else:
+            param.copy_(distribution.sample(slot.shape, param_seed))
+        padding_idx = getattr(slot.module, "padding_idx", None)
+        if slot.role == "embedding" and padding_idx is not None:
+            param[padding_idx] = 0.0  # as PyTorch: the padding row stays zero
 
 
 def reset_buffer(module: nn.Module, name: str) -> bool:
@@ -146,6 +151,26 @@ def _reset_buffers(module: nn.Module, prefix: str, policy: Policy, seed: int) ->
     return unwritten
 
 
+class _NoProgress:
+    def __enter__(self) -> "_NoProgress":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        return None
+
+
+def _progress(total: int):
+    """A progress bar for big models; tqdm shows it only once init has run 2 s."""
+    if total < 50_000_000:
+        return _NoProgress()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="param", unit_scale=True, delay=2.0, desc="zoo init", leave=False)
+
+
 def _fail_unwritten(uncovered: list[str], buffers: list[str]) -> None:
     parts = []
     if uncovered:
@@ -171,6 +196,7 @@ def _run(
 ) -> list[_Planned]:
     planned = _plan(slot_list, policy)
     uncovered = []
+    todo = []
     for item in planned:
         if names is not None and item.slot.name not in names:
             continue
@@ -178,7 +204,11 @@ def _run(
         if item.resolved is None:
             uncovered.append(item.slot.name)
         elif not param.is_meta:
+            todo.append(item)
+    with _progress(sum(math.prod(item.slot.shape) for item in todo)) as bar:
+        for item in todo:
             _write(item, seed)
+            bar.update(math.prod(item.slot.shape))
     unwritten_buffers = []
     if names is None:
         for prefix, module in buffer_modules:

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
-BLOCK_SIZE = 1 << 16  # elements per independently seeded block
+BLOCK_SIZE = 1 << 16  # elements per independently seeded block; every block is drawn whole
 
 _MASK_63 = (1 << 63) - 1
 _TINY = 2.0**-53  # uniform_ may return exactly 0; log and erfinv need the open interval
@@ -52,14 +52,14 @@ def _generator(seed: int) -> torch.Generator:
     return gen
 
 
-def _uniform_block(length: int, gen: torch.Generator) -> torch.Tensor:
+def uniform_block(length: int, gen: torch.Generator) -> torch.Tensor:
     return torch.empty(length, dtype=torch.float64, device="cpu").uniform_(generator=gen).clamp_(min=_TINY)
 
 
-def _normal_block(length: int, gen: torch.Generator) -> torch.Tensor:
+def normal_block(length: int, gen: torch.Generator) -> torch.Tensor:
     # Box-Muller on our own uniforms: both halves of each pair are used.
     half = (length + 1) // 2
-    u1 = _uniform_block(half, gen)
+    u1 = uniform_block(half, gen)
     u2 = torch.empty(half, dtype=torch.float64, device="cpu").uniform_(generator=gen)
     radius = u1.log_().mul_(-2.0).sqrt_()
     angle = u2.mul_(2.0 * math.pi)
@@ -79,25 +79,37 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
-def _fill(
-    numel: int, seed: int, draw: Callable[[int, torch.Generator], torch.Tensor],
-    transform: Transform | None, dtype: torch.dtype,
+def fill(
+    out: torch.Tensor,
+    seed: int,
+    draw: Callable[[int, torch.Generator], torch.Tensor],
+    transform: Transform | None = None,
+    start: int = 0,
 ) -> torch.Tensor:
-    out = torch.empty(numel, dtype=dtype, device="cpu")
+    """Write elements ``[start, start + len(out))`` of a block-seeded stream into ``out``.
+
+    ``out`` is 1-D, of any dtype and device. Each block is drawn in float64, transformed,
+    rounded to float32 and then cast into ``out``, so lower precisions equal the float32
+    values cast. Only the blocks that overlap the range are drawn (a shard of a
+    parameter costs only its share), in parallel threads when there are several.
+    """
+    stop = start + out.numel()
+    first, last = start // BLOCK_SIZE, -(-stop // BLOCK_SIZE)
 
     def fill_block(index: int) -> None:
-        start = index * BLOCK_SIZE
-        length = min(BLOCK_SIZE, numel - start)
-        values = draw(length, _generator(block_seed(seed, index)))
-        out[start : start + length] = transform(values) if transform else values
+        block_start = index * BLOCK_SIZE
+        values = draw(BLOCK_SIZE, _generator(block_seed(seed, index)))
+        lo, hi = max(start, block_start), min(stop, block_start + BLOCK_SIZE)
+        values = values[lo - block_start : hi - block_start]
+        values = (transform(values) if transform else values).to(torch.float32)
+        out[lo - start : hi - start] = values
 
-    count = -(-numel // BLOCK_SIZE)
-    if count <= 1:
-        for index in range(count):
+    if last - first <= 1:
+        for index in range(first, last):
             fill_block(index)
     else:
         # Blocks are independent, so threads may fill them in any order: same bits.
-        list(_pool().map(fill_block, range(count)))
+        list(_pool().map(fill_block, range(first, last)))
     return out
 
 
@@ -106,13 +118,16 @@ def uniform_open01(
 ) -> torch.Tensor:
     """``numel`` samples of U(0, 1) (open at 0), block-seeded from ``seed``.
 
-    ``transform`` maps each float64 block before it is stored as ``dtype``.
+    ``transform`` maps each float64 block before it is stored as ``dtype`` (via float32).
     """
-    return _fill(numel, seed, _uniform_block, transform, dtype)
+    return fill(torch.empty(numel, dtype=dtype, device="cpu"), seed, uniform_block, transform)
 
 
-def standard_normal(
-    numel: int, seed: int, transform: Transform | None = None, dtype: torch.dtype = torch.float64
-) -> torch.Tensor:
-    """``numel`` samples of N(0, 1), block-seeded from ``seed``; ``transform`` as above."""
-    return _fill(numel, seed, _normal_block, transform, dtype)
+def standard_normal(numel: int, seed: int) -> torch.Tensor:
+    """``numel`` float64 samples of N(0, 1), block-seeded from ``seed`` (full precision)."""
+    out = torch.empty(numel, dtype=torch.float64, device="cpu")
+    for index in range(-(-numel // BLOCK_SIZE)):
+        start = index * BLOCK_SIZE
+        block = normal_block(BLOCK_SIZE, _generator(block_seed(seed, index)))
+        out[start : start + BLOCK_SIZE] = block[: numel - start]
+    return out
