@@ -152,7 +152,7 @@ def _reset_buffers(module: nn.Module, prefix: str, policy: Policy, seed: int) ->
 
 
 class _NoProgress:
-    def __enter__(self) -> "_NoProgress":
+    def __enter__(self) -> _NoProgress:
         return self
 
     def __exit__(self, *exc: object) -> None:
