@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from safetensors.torch import load_file, save_file
 from zoo.errors import CheckpointError
 
 WEIGHTS_NAME = "model.safetensors"  # the file inside a save_pretrained folder
+INDEX_NAME = "model.safetensors.index.json"  # the shard map of sharded weights (HF layout)
 
 _DTYPES = {
     "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
@@ -40,26 +43,42 @@ def _open_error(path: Path, err: Exception) -> CheckpointError:
 
 
 def weights_path(path: str | Path) -> Path:
-    """The .safetensors file at ``path``, or inside it when it is a save_pretrained folder."""
+    """The checkpoint at ``path``: a .safetensors file, or inside a folder its
+    ``model.safetensors`` or, for sharded weights, its ``model.safetensors.index.json``."""
     if not isinstance(path, (str, Path)):
         raise CheckpointError(f"a checkpoint path must be a str or pathlib.Path, got {type(path).__name__}")
     path = Path(path)
     if path.is_dir():
-        inner = path / WEIGHTS_NAME
-        if not inner.is_file():
-            raise CheckpointError(
-                f"folder {str(path)!r} has no {WEIGHTS_NAME}; give a .safetensors file or a "
-                "folder written by zoo.save_pretrained"
-            )
-        return inner
+        for name in (WEIGHTS_NAME, INDEX_NAME):
+            if (path / name).is_file():
+                return path / name
+        raise CheckpointError(
+            f"folder {str(path)!r} has neither {WEIGHTS_NAME} nor {INDEX_NAME}; give a "
+            ".safetensors file or a folder written by zoo.save_pretrained / zoo.save"
+        )
     if not path.exists():
         raise CheckpointError(f"checkpoint {str(path)!r} does not exist")
     return path
 
 
-def read_index(path: str | Path) -> tuple[dict[str, str], dict[str, TensorInfo]]:
-    """The metadata and the (shape, dtype) of every tensor, reading only the header."""
+def shard_files(path: str | Path) -> list[Path]:
+    """The .safetensors files that hold a checkpoint, in index order."""
     path = weights_path(path)
+    if path.name != INDEX_NAME:
+        return [path]
+    try:
+        weight_map = json.loads(path.read_text(encoding="utf-8"))["weight_map"]
+        names = list(dict.fromkeys(weight_map.values()))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise CheckpointError(f"{str(path)!r} is not a valid shard index ({err})") from None
+    files = [path.parent / name for name in names]
+    missing = [str(f.name) for f in files if not f.is_file()]
+    if missing:
+        raise CheckpointError(f"{str(path)!r} lists shards that are missing: {', '.join(missing)}")
+    return files
+
+
+def _read_header(path: Path) -> tuple[dict[str, str], dict[str, TensorInfo]]:
     try:
         with safe_open(str(path), framework="pt") as f:
             metadata = f.metadata() or {}
@@ -72,12 +91,51 @@ def read_index(path: str | Path) -> tuple[dict[str, str], dict[str, TensorInfo]]
     return metadata, index
 
 
-def read_tensors(path: str | Path, device: torch.device) -> dict[str, torch.Tensor]:
-    path = weights_path(path)
-    try:
-        return load_file(str(path), device=str(device))
-    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
-        raise _open_error(path, err) from None
+def read_index(path: str | Path) -> tuple[dict[str, str], dict[str, TensorInfo]]:
+    """The metadata and the (shape, dtype) of every tensor, reading only the headers.
+
+    For sharded weights the metadata is the first shard's (zoo writes it into each).
+    """
+    files = shard_files(path)
+    metadata, index = _read_header(files[0])
+    for shard in files[1:]:
+        index.update(_read_header(shard)[1])
+    return metadata, index
+
+
+def iter_shards(path: str | Path, device: torch.device) -> Iterator[dict[str, torch.Tensor]]:
+    """The checkpoint's tensors one file at a time, so one shard is in memory at once."""
+    for shard in shard_files(path):
+        try:
+            tensors = load_file(str(shard), device=str(device))
+        except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+            raise _open_error(shard, err) from None
+        yield tensors
+
+
+def parse_size(size: int | str) -> int:
+    """Bytes from ``2_000_000``, ``"2GB"`` (10^9), ``"500MB"``, ``"1GiB"`` (2^30) ...
+
+    >>> parse_size("2GB"), parse_size("1GiB")
+    (2000000000, 1073741824)
+    """
+    units = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+             "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+    if isinstance(size, int) and not isinstance(size, bool) and size > 0:
+        return size
+    if isinstance(size, str):
+        text = size.strip().upper().replace(" ", "")
+        number = text.rstrip("KMGTIB")
+        unit = text[len(number):]
+        try:
+            value = float(number)
+        except ValueError:
+            value = -1.0
+        if unit in units and value > 0:
+            return int(value * units[unit])
+    raise CheckpointError(
+        f"max_shard_size must be a positive byte count or like '2GB' / '500MB', got {size!r}"
+    )
 
 
 def write_atomic(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> None:

@@ -17,9 +17,17 @@ from zoo.errors import CheckpointError, ZooError
 from zoo.factory import check_device, check_dtype
 from zoo.init import apply, init_state
 from zoo.init.policies import resolve_policy
-from zoo.io.files import WEIGHTS_NAME, dtype_name, read_index, read_tensors, weights_path, write_atomic
+from zoo.io.files import (
+    INDEX_NAME,
+    WEIGHTS_NAME,
+    dtype_name,
+    parse_size,
+    read_index,
+    weights_path,
+    write_atomic,
+)
 from zoo.io.matching import plan_load
-from zoo.io.weights import check_plan
+from zoo.io.weights import check_plan, file_tensors
 from zoo.models.base import ZooModel
 from zoo.registry import get_entry
 from zoo.version import __version__
@@ -70,11 +78,14 @@ def _as_path(path: object) -> Path:
     return Path(path)
 
 
-def save(model: nn.Module, path: str | Path) -> Path:
+def save(model: nn.Module, path: str | Path, max_shard_size: int | str | None = None) -> Path:
     """Write ``model``'s weights and self-describing metadata to a ``.safetensors`` file.
 
     Atomic: written beside ``path`` and renamed over it, so a failure never damages an
-    existing file.
+    existing file. With ``max_shard_size`` (``"2GB"``, bytes...), ``path`` is a folder that
+    receives ``model-0000N-of-0000M.safetensors`` shards and
+    ``model.safetensors.index.json`` (the Hugging Face layout); ``zoo.load(folder)`` reads
+    them one shard at a time.
 
     >>> import zoo, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "mlp.safetensors")
@@ -84,6 +95,8 @@ def save(model: nn.Module, path: str | Path) -> Path:
     """
     _check_savable(model)
     path = _as_path(path)
+    if max_shard_size is not None:
+        return _save_sharded(model, path, parse_size(max_shard_size))
     if path.is_dir():
         raise ZooError(
             f"{str(path)!r} is a directory; give a file path ending in .safetensors "
@@ -96,9 +109,47 @@ def save(model: nn.Module, path: str | Path) -> Path:
     return path
 
 
-def save_pretrained(model: nn.Module, folder: str | Path) -> Path:
+def _save_sharded(model: ZooModel, folder: Path, limit: int) -> Path:
+    if folder.exists() and not folder.is_dir():
+        raise ZooError(f"{str(folder)!r} exists and is not a folder (max_shard_size saves a folder)")
+    folder.mkdir(parents=True, exist_ok=True)
+    shards: list[dict[str, torch.Tensor]] = [{}]
+    size = 0
+    for key, value in model.state_dict().items():
+        nbytes = value.numel() * value.element_size()
+        if shards[-1] and size + nbytes > limit:  # a tensor larger than the limit gets its own
+            shards.append({})
+            size = 0
+        shards[-1][key] = value
+        size += nbytes
+    metadata = _metadata(model)
+    names = [f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors" for i in range(len(shards))]
+    for name, shard in zip(names, shards):
+        tensors = {k: v.detach().to("cpu").contiguous() for k, v in shard.items()}
+        write_atomic(tensors, folder / name, metadata)
+    total = sum(v.numel() * v.element_size() for v in model.state_dict().values())
+    index = {
+        "metadata": {"total_size": total, **metadata},
+        "weight_map": {key: name for name, shard in zip(names, shards) for key in shard},
+    }
+    tmp = folder / f".{INDEX_NAME}.tmp"
+    tmp.write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(folder / INDEX_NAME)
+    for stale in folder.glob("model-*-of-*.safetensors"):  # shards of an earlier, other split
+        if stale.name not in names:
+            stale.unlink()
+    single = folder / WEIGHTS_NAME
+    if single.exists():  # an unsharded copy would shadow the index: it is stale now
+        single.unlink()
+    return folder
+
+
+def save_pretrained(
+    model: nn.Module, folder: str | Path, max_shard_size: int | str | None = None
+) -> Path:
     """Write ``config.json`` + ``model.safetensors`` into ``folder`` (Hugging Face layout).
 
+    With ``max_shard_size``, the weights go to shards plus ``model.safetensors.index.json``.
     ``zoo.load(folder)`` and ``zoo.create(name, weights=folder)`` read it back.
     """
     _check_savable(model)
@@ -115,7 +166,13 @@ def save_pretrained(model: nn.Module, folder: str | Path) -> Path:
         "dtype": metadata["zoo.dtype"],
         "zoo_version": __version__,
     }
-    save(model, folder / WEIGHTS_NAME)
+    if max_shard_size is not None:
+        _save_sharded(model, folder, parse_size(max_shard_size))
+    else:
+        save(model, folder / WEIGHTS_NAME)
+        for stale in [folder / INDEX_NAME, *folder.glob("model-*-of-*.safetensors")]:
+            if stale.exists():  # an earlier sharded save: the single file replaces it
+                stale.unlink()
     (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     return folder
 
@@ -187,6 +244,6 @@ def load(
     model.zoo_metadata = metadata
     if target.type == "meta":
         return model.to(dtype) if dtype is not None else model
-    tensors = read_tensors(path, target)
-    model.load_state_dict({k: tensors[f] for k, f in plan.sources.items()}, strict=True, assign=True)
+    for state in file_tensors(plan, path, model, target):  # one shard in memory at a time
+        model.load_state_dict(state, strict=False, assign=True)
     return model.to(dtype) if dtype is not None else model

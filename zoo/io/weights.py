@@ -8,6 +8,7 @@ load zero tensors quietly).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from zoo.errors import CheckpointError
 from zoo.init import apply, init_state
 from zoo.init.engine import reset_buffer
 from zoo.io.adapt import adapt_stem
-from zoo.io.files import read_index, read_tensors, weights_path
+from zoo.io.files import iter_shards, read_index, weights_path
 from zoo.io.matching import LoadPlan, plan_load
 from zoo.io.report import LoadReport
 
@@ -37,17 +38,24 @@ def check_plan(plan: LoadPlan, strict: bool, what: str) -> None:
         )
 
 
-def _file_tensors(plan: LoadPlan, path: Path, model: nn.Module, device: torch.device) -> dict:
-    tensors = read_tensors(path, device)
-    want = model.state_dict()
-    state = {}
-    for key, file_key in plan.sources.items():
-        value = tensors.pop(file_key)
-        if key in plan.adapt:
-            value, how = adapt_stem(value, want[key].shape[1])
-            plan.report.adapted.append(f"{key}: {how}")
-        state[key] = value.to(want[key].dtype)
-    return state
+def file_tensors(
+    plan: LoadPlan, path: Path, model: nn.Module, device: torch.device
+) -> Iterator[dict[str, torch.Tensor]]:
+    """The planned tensors, keyed by model key, cast and adapted, one shard at a time."""
+    want = {k: (v.dtype, v.shape) for k, v in model.state_dict().items()}
+    by_file_key = {file_key: key for key, file_key in plan.sources.items()}
+    for tensors in iter_shards(path, device):
+        state = {}
+        for file_key in list(tensors):
+            key = by_file_key.get(file_key)
+            value = tensors.pop(file_key)
+            if key is None:
+                continue
+            if key in plan.adapt:
+                value, how = adapt_stem(value, want[key][1][1])
+                plan.report.adapted.append(f"{key}: {how}")
+            state[key] = value.to(want[key][0])
+        yield state
 
 
 def _materialize(model: nn.Module, keys: list[str], device: torch.device) -> None:
@@ -98,7 +106,8 @@ def load_into_meta_model(
     model.zoo_load_report = plan.report
     if device.type == "meta":
         return plan.report
-    model.load_state_dict(_file_tensors(plan, path, model, device), strict=False, assign=True)
+    for state in file_tensors(plan, path, model, device):
+        model.load_state_dict(state, strict=False, assign=True)
     _materialize(model, plan.reinit, device)
     _reinitialize(model, plan.reinit, init, seed)
     leftover = [k for k, v in model.state_dict().items() if v.is_meta]
@@ -140,11 +149,11 @@ def load_weights(model: nn.Module, path: str | Path, strict: bool = True) -> Loa
             "policy; run zoo.init.apply(model, POLICY, seed=N) first"
         )
     device = next((t.device for t in model.state_dict().values()), torch.device("cpu"))
-    values = _file_tensors(plan, path, model, device)
     current = model.state_dict()
     with torch.no_grad():
-        for key, value in values.items():
-            current[key].copy_(value)
+        for state in file_tensors(plan, path, model, device):
+            for key, value in state.items():
+                current[key].copy_(value)
     if plan.reinit:
         _reinitialize(model, plan.reinit, state.policy, state.seed)
     return plan.report

@@ -1,0 +1,59 @@
+"""Sharded safetensors (Hugging Face layout): write, read lazily, round-trip bit-exactly."""
+
+import json
+
+import pytest
+from conftest import state_equal
+
+import zoo
+import zoo.io.files as files
+
+
+def test_sharded_round_trip_is_bit_exact_and_reads_one_shard_at_a_time(tmp_path, monkeypatch):
+    model = zoo.create("resnet18", seed=3, num_classes=10)
+    folder = zoo.save(model, tmp_path / "r18", max_shard_size="10MB")
+    index = json.loads((folder / "model.safetensors.index.json").read_text())
+    shards = sorted(set(index["weight_map"].values()))
+    assert len(shards) == 5 and shards[0] == "model-00001-of-00005.safetensors"
+    assert set(index["weight_map"]) == set(model.state_dict())
+    assert index["metadata"]["total_size"] == sum(
+        v.numel() * v.element_size() for v in model.state_dict().values())
+    for name in shards:  # every tensor is under 10 MB, so every shard is (plus its header)
+        assert (folder / name).stat().st_size <= 10_000_000 + 50_000
+    reads = []
+    real = files.load_file
+    monkeypatch.setattr(files, "load_file", lambda p, device: reads.append(p) or real(p, device=device))
+    loaded = zoo.load(folder)
+    assert len(reads) == len(shards) and state_equal(model, loaded)
+    assert state_equal(zoo.create("resnet18", weights=folder, num_classes=10), model)
+
+
+def test_resharding_removes_stale_shards_and_single_file_wins_back(tmp_path):
+    model = zoo.create("mlp", hidden=(256, 256), seed=1)
+    folder = tmp_path / "m"
+    zoo.save(model, folder, max_shard_size=300_000)
+    first = sorted(p.name for p in folder.iterdir())
+    zoo.save(model, folder, max_shard_size="1GB")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "model-00001-of-00001.safetensors", "model.safetensors.index.json"]
+    assert len(first) > 2
+    zoo.save_pretrained(model, folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]
+    assert state_equal(zoo.load(folder), model)
+
+
+@pytest.mark.parametrize("bad", ["2XB", "-1GB", 0, "GB", 1.5])
+def test_bad_shard_sizes(tmp_path, bad):
+    with pytest.raises(zoo.CheckpointError, match="max_shard_size"):
+        zoo.save(zoo.create("mlp", hidden=(4,)), tmp_path / "x", max_shard_size=bad)
+
+
+def test_missing_shard_is_named(tmp_path):
+    folder = zoo.save(zoo.create("mlp", hidden=(256, 256)), tmp_path / "m", max_shard_size=300_000)
+    victim = sorted(folder.glob("model-*.safetensors"))[1]
+    victim.unlink()
+    with pytest.raises(zoo.CheckpointError, match=f"missing: {victim.name}"):
+        zoo.load(folder)
+    with pytest.raises(zoo.CheckpointError, match="not a valid shard index"):
+        (folder / "model.safetensors.index.json").write_text("{}")
+        zoo.load(folder)
