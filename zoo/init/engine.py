@@ -26,6 +26,7 @@ from zoo.init.policies import Choice, Policy, PolicySpec, Rule, resolve_policy
 from zoo.init.report import InitReport, ReportRow
 from zoo.init.roles import Slot, slots
 from zoo.init.seeding import parameter_seed
+from zoo.init.sharded import fill_shard, local_shard
 
 _STATE_ATTR = "_zoo_init_state"
 _CONTEXT_ATTR = "_zoo_init_context"
@@ -103,7 +104,12 @@ def _write(item: _Planned, seed: int) -> None:
     param = getattr(slot.module, slot.attr)
     distribution = item.resolved.distribution
     param_seed = parameter_seed(seed, slot.name)
+    shard = local_shard(param)
     with torch.no_grad():
+        if shard is not None:  # FSDP2 / DTensor: this rank draws only its own rows
+            local, start = shard
+            fill_shard(distribution, slot.name, slot.shape, local, start, param_seed)
+            return
         if param.is_contiguous():  # in place, block by block: no full-size temporary
             distribution.fill_(param.data.view(-1), param_seed)
         else:
