@@ -26,7 +26,8 @@ def worker(rank: int, world: int, port: int, cases: list, out: str) -> None:
         fully_shard(model, mesh=mesh)
         model.to_empty(device="cpu")
         model.reset_parameters()
-        full = {k: (v.full_tensor() if hasattr(v, "full_tensor") else v) for k, v in model.state_dict().items()}
+        state = model.state_dict()
+        full = {k: (v.full_tensor() if hasattr(v, "full_tensor") else v) for k, v in state.items()}
         plain = zoo.create(name, device="meta", **config)
         plain.load_state_dict(full, assign=True)
         digests[f"{name}/{init}"] = weights_digest(plain)
