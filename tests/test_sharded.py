@@ -57,3 +57,17 @@ def test_missing_shard_is_named(tmp_path):
     with pytest.raises(zoo.CheckpointError, match="not a valid shard index"):
         (folder / "model.safetensors.index.json").write_text("{}")
         zoo.load(folder)
+
+
+@pytest.mark.slow
+def test_a_billion_parameter_mlp_fits_in_1_1x_its_weight_bytes():
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "scripts/bench_big_mlp.py"], cwd=root, capture_output=True,
+                         text=True, timeout=900, check=True).stdout
+    ratio = float(re.search(r"= ([0-9.]+) x the weight bytes", out).group(1))
+    assert ratio <= 1.1, out
