@@ -15,14 +15,12 @@ import zoo
 FIGURES = Path(__file__).resolve().parents[1] / "docs" / "figures"
 
 
-def conv_stack(depth: int = 30, channels: int = 16) -> nn.Module:
+def conv_stack(depth: int = 30, channels: int = 128) -> nn.Module:
+    """3x3 ReLU convs, circular padding (no border loses taps: fan_in is exact)."""
     layers: list[nn.Module] = []
-    for index in range(depth):
-        layers += [
-            zoo.nn.Conv2d(1 if index == 0 else channels, channels, 3, padding=1, bias=False,
-                          nonlinearity="relu"),
-            nn.ReLU(),
-        ]
+    for _ in range(depth):
+        layers += [zoo.nn.Conv2d(channels, channels, 3, padding=1, padding_mode="circular",
+                                 bias=False, nonlinearity="relu"), nn.ReLU()]
     return nn.Sequential(*layers)
 
 
@@ -33,9 +31,10 @@ def main() -> None:
                        hidden=(256,) * 30, out_features=10, bias=False)
     print(mlp.to_table())
     print(mlp.plot(FIGURES / "he2015_mlp.png", title="30-layer ReLU MLP (width 256), input N(0, 1)"))
-    conv = zoo.diagnose(conv_stack(), input_shape=(8, 1, 32, 32), inits=inits)
+    conv = zoo.diagnose(conv_stack(), input_shape=(2, 128, 8, 8), inits=inits)
     print(conv.to_table())
-    print(conv.plot(FIGURES / "he2015_conv.png", title="30-layer ReLU conv stack (16 ch, 3x3), 32x32"))
+    print(conv.plot(FIGURES / "he2015_conv.png",
+                    title="30-layer ReLU conv stack (128 ch, 3x3, circular padding), seed 0"))
 
 
 if __name__ == "__main__":

@@ -14,11 +14,12 @@ from zoo.cli import main
 DEEP = dict(in_features=256, hidden=(256,) * 30, out_features=10, bias=False)
 
 
-def conv_stack(depth: int = 30, channels: int = 16) -> nn.Module:
-    layers = [zoo.nn.Conv2d(1, channels, 3, padding=1, bias=False, nonlinearity="relu"), nn.ReLU()]
-    for _ in range(depth - 1):
-        layers += [zoo.nn.Conv2d(channels, channels, 3, padding=1, bias=False, nonlinearity="relu"),
-                   nn.ReLU()]
+def conv_stack(depth: int = 30, channels: int = 128) -> nn.Module:
+    """3x3 ReLU convs with circular padding: no border loses taps, so fan_in is exact."""
+    layers: list[nn.Module] = []
+    for _ in range(depth):
+        layers += [zoo.nn.Conv2d(channels, channels, 3, padding=1, padding_mode="circular",
+                                 bias=False, nonlinearity="relu"), nn.ReLU()]
     return nn.Sequential(*layers)
 
 
@@ -36,17 +37,24 @@ def test_he_2015_on_a_30_layer_relu_mlp():
 
 
 def test_he_2015_on_a_30_layer_conv_stack():
-    d = zoo.diagnose(conv_stack(), input_shape=(8, 1, 32, 32), inits=["kaiming", "xavier"])
-    kaiming = hidden_stds(d, "kaiming")
-    assert 0.5 <= kaiming[-1] / kaiming[0] <= 2.0
-    assert d.ratio("xavier") == pytest.approx(1 / math.sqrt(2), rel=0.10)
+    # One draw of a 30-layer conv stack drifts in log scale (finite width: each layer's
+    # gain is random around 1), so the claim is checked on the geometric mean of 6 seeds.
+    net = conv_stack()
+    kaiming_logs, xavier_logs = [], []
+    for seed in range(6):
+        d = zoo.diagnose(net, input_shape=(2, 128, 8, 8), inits=["kaiming", "xavier"], seed=seed)
+        kaiming = hidden_stds(d, "kaiming")
+        kaiming_logs.append(math.log(kaiming[-1] / kaiming[0]))
+        xavier_logs.append(math.log(d.ratio("xavier")))
+    assert 0.5 <= math.exp(sum(kaiming_logs) / 6) <= 2.0
+    assert math.exp(sum(xavier_logs) / 6) == pytest.approx(1 / math.sqrt(2), rel=0.10)
 
 
 def test_diagnose_is_deterministic_and_leaves_a_given_module_alone(tmp_path):
-    net = conv_stack(depth=4)
+    net = conv_stack(depth=4, channels=8)
     before = {k: v.clone() for k, v in net.state_dict().items()}
-    a = zoo.diagnose(net, input_shape=(2, 1, 16, 16), inits=["kaiming", "orthogonal"])
-    b = zoo.diagnose(net, input_shape=(2, 1, 16, 16), inits=["kaiming", "orthogonal"])
+    a = zoo.diagnose(net, input_shape=(2, 8, 16, 16), inits=["kaiming", "orthogonal"])
+    b = zoo.diagnose(net, input_shape=(2, 8, 16, 16), inits=["kaiming", "orthogonal"])
     assert a.to_dict() == b.to_dict()
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
     # A known case by hand: one Linear(4, 4) with weight ones on an input of ones.

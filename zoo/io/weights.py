@@ -151,8 +151,8 @@ def load_weights(model: nn.Module, path: str | Path, strict: bool = True) -> Loa
     device = next((t.device for t in model.state_dict().values()), torch.device("cpu"))
     current = model.state_dict()
     with torch.no_grad():
-        for state in file_tensors(plan, path, model, device):
-            for key, value in state.items():
+        for shard in file_tensors(plan, path, model, device):
+            for key, value in shard.items():
                 current[key].copy_(value)
     if plan.reinit:
         _reinitialize(model, plan.reinit, state.policy, state.seed)
