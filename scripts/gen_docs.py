@@ -43,7 +43,7 @@ def model_page(name: str) -> str:
             "",
             policy.description,
             "",
-            "Each parameter's values come from its own generator, seeded by (seed, name).",
+            "Each parameter's values come from its own generator, seeded by (seed, name, shape).",
             "",
             zoo.describe(model).to_markdown(),
             "",

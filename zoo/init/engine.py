@@ -103,7 +103,7 @@ def _write(item: _Planned, seed: int) -> None:
     slot = item.slot
     param = getattr(slot.module, slot.attr)
     distribution = item.resolved.distribution
-    param_seed = parameter_seed(seed, slot.name)
+    param_seed = parameter_seed(seed, slot.name, slot.shape)
     shard = local_shard(param)
     with torch.no_grad():
         if shard is not None:  # FSDP2 / DTensor: this rank draws only its own rows
@@ -149,9 +149,10 @@ def _reset_buffers(module: nn.Module, prefix: str, policy: Policy, seed: int) ->
         qualified = f"{prefix}.{name}" if prefix else name
         rule = _buffer_rule(policy, qualified)
         if rule is not None:
-            dist = rule.init.resolve(tuple(buf.shape)).distribution
+            shape = tuple(buf.shape)
+            dist = rule.init.resolve(shape).distribution
             with torch.no_grad():
-                buf.copy_(dist.sample(tuple(buf.shape), parameter_seed(seed, qualified)))
+                buf.copy_(dist.sample(shape, parameter_seed(seed, qualified, shape)))
         elif name not in persistent_skip:
             unwritten.append(qualified)
     return unwritten

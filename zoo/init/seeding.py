@@ -1,7 +1,7 @@
 """Seeds derived from names, and samplers built only from parts that agree everywhere.
 
-Every parameter gets its own seed, a stable hash of (model seed, qualified name), so a
-parameter's values do not depend on construction order or on the global RNG. Values are
+Every parameter gets its own seed, a stable hash of (model seed, qualified name, shape),
+so a parameter's values do not depend on construction order or on the global RNG. Values are
 drawn in fixed-size blocks, each from its own generator seeded by (parameter seed, block
 index): the result is the same whether blocks are filled one after another or in
 parallel. Uniform bits come from torch's CPU Mersenne Twister in float64 (integer
@@ -32,13 +32,17 @@ def _hash_to_seed(text: str) -> int:
     return int.from_bytes(digest, "little") & _MASK_63
 
 
-def parameter_seed(seed: int, name: str) -> int:
-    """Seed of one parameter: a stable hash of the model seed and its qualified name.
+def parameter_seed(seed: int, name: str, shape: tuple[int, ...]) -> int:
+    """Seed of one parameter: a stable hash of the model seed, its qualified name and shape.
 
-    >>> parameter_seed(0, "fc.weight") == parameter_seed(0, "fc.weight")
-    True
+    The shape is part of it so that a resized parameter (a 5-class head replacing a
+    10-class one) gets values independent of the old ones, not a prefix of them.
+
+    >>> parameter_seed(0, "fc.weight", (10, 512)) == parameter_seed(0, "fc.weight", (5, 512))
+    False
     """
-    return _hash_to_seed(f"zoo-param/{int(seed)}/{name}")
+    dims = "x".join(str(int(d)) for d in shape)
+    return _hash_to_seed(f"zoo-param/{int(seed)}/{name}/{dims}")
 
 
 def block_seed(param_seed: int, index: int) -> int:
