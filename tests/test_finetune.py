@@ -174,7 +174,7 @@ def test_save_pretrained_folder_round_trip(tmp_path):
     assert config["architecture"] == "unet" and config["config"]["depth"] == 2
     assert state_equal(zoo.load(folder), model)
     assert state_equal(zoo.create("unet", weights=folder, depth=2, base_width=8), model)
-    with pytest.raises(zoo.CheckpointError, match="has no model.safetensors"):
+    with pytest.raises(zoo.CheckpointError, match="has neither model.safetensors nor"):
         zoo.load(tmp_path)
 
 
