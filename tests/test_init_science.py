@@ -1,6 +1,8 @@
 """Init science: policy formulas, the He et al. (2015) result, LSUV, diagnostics, coverage."""
 
 import math
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,16 +13,10 @@ from torch import nn
 import zoo
 from zoo.cli import main
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from plot_he2015 import conv_stack  # noqa: E402  (the figure and the test share the net)
+
 DEEP = dict(in_features=256, hidden=(256,) * 30, out_features=10, bias=False)
-
-
-def conv_stack(depth: int = 30, channels: int = 128) -> nn.Module:
-    """3x3 ReLU convs with circular padding: no border loses taps, so fan_in is exact."""
-    layers: list[nn.Module] = []
-    for _ in range(depth):
-        layers += [zoo.nn.Conv2d(channels, channels, 3, padding=1, padding_mode="circular",
-                                 bias=False, nonlinearity="relu"), nn.ReLU()]
-    return nn.Sequential(*layers)
 
 
 def hidden_stds(diagnosis, init):

@@ -125,7 +125,27 @@ class OutConv(nn.Module):
         return self.conv(x)
 
 
-class UNet(ZooModel):
+class UNetFamily(ZooModel):
+    """What both UNet layouts share: the 1x1 head (``outc``) and the default policy."""
+
+    config: UNetConfig
+    head_prefix = "outc"
+    head_field = "out_channels"
+    policy_description = ""
+
+    def make_head(self, out_channels: int) -> nn.Module:
+        return OutConv(self.config.base_width, out_channels)
+
+    def default_init_policy(self) -> Policy:
+        return Policy(
+            name="default",
+            weight=kaiming_normal(mode="fan_in"),
+            head_weight=xavier_uniform(),
+            description=self.policy_description,
+        )
+
+
+class UNet(UNetFamily):
     """Encoder-decoder segmentation net: ``(B, in_channels, H, W) -> (B, out_channels, H, W)``.
 
     Default init: 3x3 convs kaiming_normal(fan_in, relu), upsampling transposed convs
@@ -138,10 +158,11 @@ class UNet(ZooModel):
     torch.Size([1, 2, 37, 53])
     """
 
-    config: UNetConfig
     stem_weight = "inc.double_conv.0.weight"
-    head_prefix = "outc"
-    head_field = "out_channels"
+    policy_description = (
+        "UNet: convs kaiming_normal(fan_in) with the gain of what follows (relu; linear for "
+        "the upsampling convs); head xavier_uniform; biases 0; norm scale 1, shift 0."
+    )
 
     def __init__(self, config: UNetConfig) -> None:
         super().__init__(config)
@@ -157,19 +178,6 @@ class UNet(ZooModel):
             out = out if i == config.depth else out // factor
             self.add_module(f"up{i}", Up(in_ch, out, config))
         self.outc = self.make_head(config.out_channels)
-
-    def make_head(self, out_channels: int) -> nn.Module:
-        return OutConv(self.config.base_width, out_channels)
-
-    def default_init_policy(self) -> Policy:
-        return Policy(
-            name="default",
-            weight=kaiming_normal(mode="fan_in"),
-            head_weight=xavier_uniform(),
-            description="UNet: convs kaiming_normal(fan_in) with the gain of what follows "
-            "(relu; linear for the upsampling convs); head xavier_uniform; biases 0; "
-            "norm scale 1, shift 0.",
-        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         depth = self.config.depth

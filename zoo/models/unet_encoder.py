@@ -14,9 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo.init import Policy, kaiming_normal, xavier_uniform
-from zoo.models.base import ZooModel
-from zoo.models.unet import DoubleConv, OutConv, UNetConfig
+from zoo.models.unet import DoubleConv, UNetConfig, UNetFamily
 
 
 class DecoderStage(nn.Module):
@@ -31,7 +29,7 @@ class DecoderStage(nn.Module):
         return self.conv(torch.cat([skip, x], dim=1))
 
 
-class EncoderUNet(ZooModel):
+class EncoderUNet(UNetFamily):
     """``zoo.create("unet", encoder="resnet34")``: a timm encoder under a zoo decoder.
 
     ``depth`` and ``bilinear`` describe the classic layout only: here the encoder's
@@ -44,9 +42,11 @@ class EncoderUNet(ZooModel):
     torch.Size([1, 2, 37, 53])
     """
 
-    config: UNetConfig
-    head_prefix = "outc"
-    head_field = "out_channels"
+    policy_description = (
+        "UNet with a timm encoder: every conv (encoder and decoder) kaiming_normal(fan_in, "
+        "relu); head xavier_uniform; biases 0; norm scale 1, shift 0. Load encoder weights "
+        "with load_encoder()."
+    )
 
     def __init__(self, config: UNetConfig) -> None:
         super().__init__(config)
@@ -64,19 +64,6 @@ class EncoderUNet(ZooModel):
             in_ch = widths[level]
         self.decoder = nn.ModuleList(stages)
         self.outc = self.make_head(config.out_channels)
-
-    def make_head(self, out_channels: int) -> nn.Module:
-        return OutConv(self.config.base_width, out_channels)
-
-    def default_init_policy(self) -> Policy:
-        return Policy(
-            name="default",
-            weight=kaiming_normal(mode="fan_in"),
-            head_weight=xavier_uniform(),
-            description="UNet with a timm encoder: every conv (encoder and decoder) "
-            "kaiming_normal(fan_in, relu); head xavier_uniform; biases 0; norm scale 1, "
-            "shift 0. Load encoder weights with load_encoder().",
-        )
 
     def load_encoder(self, path: str | Path):
         """Load a timm classification checkpoint of the encoder's architecture into it.
