@@ -6,7 +6,7 @@ from conftest import POLICIES, SMALL, state_equal
 from torch import nn
 
 import zoo
-from zoo.init.seeding import BLOCK_SIZE, standard_normal, uniform_open01
+from zoo.init.seeding import BLOCK_SIZE, block_seed, fill, standard_normal, uniform_block
 
 
 @pytest.mark.parametrize("name", sorted(SMALL))
@@ -100,14 +100,16 @@ def test_thread_count_does_not_change_bits():
 
 def test_blocks_are_seeded_independently():
     n = BLOCK_SIZE + 1000
-    for sampler in (uniform_open01, standard_normal):
-        whole = sampler(n, 42)
-        # The second block depends only on (seed, block index), not on the first.
-        from zoo.init.seeding import block_seed
 
-        assert torch.equal(whole[:BLOCK_SIZE], sampler(BLOCK_SIZE, 42))
-        assert block_seed(42, 1) != block_seed(42, 0)
+    def uniforms(numel: int) -> torch.Tensor:
+        return fill(torch.empty(numel, dtype=torch.float64), 42, uniform_block)
+
+    for sampler in (uniforms, lambda numel: standard_normal(numel, 42)):
+        whole = sampler(n)
+        # The first block depends only on (seed, block index), not on what follows it.
+        assert torch.equal(whole[:BLOCK_SIZE], sampler(BLOCK_SIZE))
         assert not torch.equal(whole[BLOCK_SIZE : BLOCK_SIZE + 1000], whole[:1000])
+    assert block_seed(42, 1) != block_seed(42, 0)
 
 
 @pytest.mark.parametrize("policy", POLICIES)

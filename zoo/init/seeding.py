@@ -117,16 +117,6 @@ def fill(
     return out
 
 
-def uniform_open01(
-    numel: int, seed: int, transform: Transform | None = None, dtype: torch.dtype = torch.float64
-) -> torch.Tensor:
-    """``numel`` samples of U(0, 1) (open at 0), block-seeded from ``seed``.
-
-    ``transform`` maps each float64 block before it is stored as ``dtype`` (via float32).
-    """
-    return fill(torch.empty(numel, dtype=dtype, device="cpu"), seed, uniform_block, transform)
-
-
 def standard_normal(numel: int, seed: int) -> torch.Tensor:
     """``numel`` float64 samples of N(0, 1), block-seeded from ``seed`` (full precision)."""
     out = torch.empty(numel, dtype=torch.float64, device="cpu")

@@ -177,9 +177,11 @@ def save_pretrained(
     return folder
 
 
-def zoo_metadata(path: str | Path) -> dict[str, str]:
-    """The zoo metadata of a file; a clear error when the file was not written by zoo."""
-    metadata, _ = read_index(path)
+def zoo_metadata(path: str | Path, metadata: dict[str, str] | None = None) -> dict[str, str]:
+    """The zoo metadata of a file (or of its already read ``metadata``); a clear error when
+    the file was not written by zoo."""
+    if metadata is None:
+        metadata, _ = read_index(path)
     missing = [k for k in REQUIRED_METADATA if k not in metadata]
     if missing:
         raise CheckpointError(
@@ -223,8 +225,8 @@ def load(
     """
     target, dtype = check_device(device), check_dtype(dtype)
     path = weights_path(path)
-    metadata = zoo_metadata(path)
-    _, index = read_index(path)
+    metadata, index = read_index(path)
+    metadata = zoo_metadata(path, metadata)
     entry = get_entry(metadata["zoo.arch"])
     try:
         values = json.loads(metadata["zoo.config"])
