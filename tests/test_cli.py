@@ -83,3 +83,11 @@ def test_create_from_weights_prints_the_load_report(tmp_path, capsys):
     assert code == 0
     assert "loaded 120 tensors" in out and "re-initialized (2): fc.weight (head" in out
     assert zoo.load(out_path).config.num_classes == 10
+
+
+def test_describe_and_inspect_a_sharded_folder(tmp_path, capsys):
+    folder = zoo.save(zoo.create("mlp", hidden=(8,)), tmp_path / "ckpt", max_shard_size="1MB")
+    code, out, _ = run(capsys, "describe", str(folder))
+    assert code == 0 and "head.weight" in out
+    code, out, _ = run(capsys, "inspect", str(folder))
+    assert code == 0 and "zoo.arch: mlp" in out and "blocks.0.fc.weight" in out

@@ -48,7 +48,8 @@ def _init_arg(raw: str | None) -> Any:
 
 
 def _is_file(target: str) -> bool:
-    return target.endswith(".safetensors") or Path(target).is_file()
+    """A checkpoint (file, save_pretrained folder or sharded folder), not a model name."""
+    return target.endswith(".safetensors") or Path(target).exists()
 
 
 def cmd_list(args: argparse.Namespace) -> None:
