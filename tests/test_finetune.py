@@ -82,9 +82,12 @@ def test_new_head_equals_a_fresh_models_head(tmp_path):
 def test_new_head_through_load_weights_and_pooled_features(tmp_path):
     path = zoo.save(zoo.create("resnet18", seed=1), tmp_path / "r.safetensors")
     model = zoo.create("resnet18", num_classes=3, seed=2)
+    with torch.no_grad():
+        model.fc.weight.fill_(7.0)  # a head the user already has is kept, not redrawn
     report = zoo.load_weights(model, path)
-    assert torch.equal(model.fc.weight, zoo.create("resnet18", num_classes=3, seed=2).fc.weight)
-    assert len(report.reinitialized) == 2
+    assert torch.all(model.fc.weight == 7.0) and not report.reinitialized
+    assert report.ignored[0].startswith("fc.weight (head kept: file (1000, 512), model (3, 512))")
+    assert torch.equal(model.layer1[0].conv1.weight, zoo.load(path).layer1[0].conv1.weight)
     features = zoo.create("resnet18", weights=path, num_classes=0)
     assert features.zoo_load_report.ignored == [
         "fc.bias (the model has no head)", "fc.weight (the model has no head)"

@@ -1,6 +1,7 @@
 """Regression tests for problems found by trying to break zoo (adversarial review)."""
 
 import json
+import math
 import os
 import stat
 
@@ -183,3 +184,52 @@ def test_wrong_argument_types_are_clear():
         zoo.init.apply(None, "kaiming")
     report = zoo.init.apply(nn.Linear(2, 2), "kaiming", names="weight")  # one name, not letters
     assert [r.name for r in report] == ["weight"]
+
+
+def test_non_strict_load_initializes_missing_norm_layers(tmp_path):
+    source = zoo.create("resnet18", seed=1)
+    state = {k: v for k, v in source.state_dict().items() if not k.startswith("layer4.1.bn2.")}
+    path = tmp_path / "nobn.safetensors"
+    save_file(state, str(path))
+    model = zoo.create("resnet18", weights=path, strict=False, seed=1)
+    bn = model.layer4[1].bn2
+    assert torch.all(bn.running_var == 1) and torch.all(bn.running_mean == 0)
+    assert torch.equal(model.layer4[1].bn2.weight, source.layer4[1].bn2.weight)  # policy value
+    assert "layer4.1.bn2.running_mean" in model.zoo_load_report.missing
+
+
+def test_diagnose_survives_a_zero_head_and_bad_inputs(tmp_path):
+    d = zoo.diagnose("resnet18", input_shape=(2, 3, 32, 32), inits=["fixup"], num_classes=4)
+    assert "fixup" in str(d) and math.isfinite(d.ratio("fixup"))
+    with pytest.raises(zoo.ConfigError, match="cannot run on an input of shape"):
+        zoo.diagnose("resnet18", input_shape=(2, 5, 32, 32))
+    with pytest.raises(zoo.ConfigError, match="floating-point input"):
+        zoo.diagnose("mlp", input=torch.ones(2, 784, dtype=torch.long))
+    with pytest.raises(zoo.ZooError, match=".png file in an existing folder"):
+        d.plot(tmp_path / "no" / "d.png")
+    with pytest.raises(zoo.ZooError, match=".png file"):
+        d.plot(tmp_path / "d.txt")
+
+
+def test_lsuv_rejects_bad_batches():
+    model = zoo.create("mlp", hidden=(8,))
+    with pytest.raises(zoo.InitError, match="cannot run on a batch of shape"):
+        zoo.init.lsuv(model, torch.randn(4, 3))
+    with pytest.raises(zoo.InitError, match="finite values"):
+        zoo.init.lsuv(model, torch.full((4, 784), float("nan")))
+
+
+def test_reinit_takes_regexes_and_resets_norm_statistics():
+    model = zoo.create("resnet18", seed=0, num_classes=4)
+    fresh = zoo.create("resnet18", seed=0, num_classes=4)
+    with torch.no_grad():
+        model.layer4[0].bn1.running_mean.fill_(3.0)
+        model.fc.weight.add_(1.0)
+    zoo.init.reinit(model, "re:fc\\..*", model.layer4)
+    assert torch.all(model.layer4[0].bn1.running_mean == 0)
+    assert torch.equal(model.fc.weight, fresh.fc.weight)
+
+
+def test_sharded_save_refuses_a_file_name(tmp_path):
+    with pytest.raises(zoo.ZooError, match="give a folder path"):
+        zoo.save(zoo.create("mlp", hidden=(4,)), tmp_path / "x.safetensors", max_shard_size="1MB")

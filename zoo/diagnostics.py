@@ -39,9 +39,13 @@ class Diagnosis:
         self.input_shape = input_shape
 
     def ratio(self, init: str) -> float:
-        """Geometric mean of the activation-std ratio between consecutive layers."""
+        """Geometric mean of the activation-std ratio between consecutive layers (pairs
+        with a zero or non-finite std, e.g. a zero-initialized head, are left out; NaN
+        when none is left)."""
         stds = [layer.activation_std for layer in self.layers[init]]
-        return math.exp(sum(math.log(b / a) for a, b in zip(stds, stds[1:])) / (len(stds) - 1))
+        logs = [math.log(b / a) for a, b in zip(stds, stds[1:])
+                if a > 0 and b > 0 and math.isfinite(a) and math.isfinite(b)]
+        return math.exp(sum(logs) / len(logs)) if logs else float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +98,9 @@ class Diagnosis:
         fig.suptitle(title or f"signal propagation, input {tuple(self.input_shape)}")
         fig.tight_layout()
         path = Path(path)
+        if path.suffix.lower() != ".png" or not path.parent.is_dir():
+            plt.close(fig)
+            raise ZooError(f"plot path must be a .png file in an existing folder, got {str(path)!r}")
         fig.savefig(path, dpi=110)
         plt.close(fig)
         return path
@@ -119,7 +126,13 @@ def _measure(model: nn.Module, x: torch.Tensor, seed: int) -> list[LayerSignal]:
     handles = [m.register_forward_hook(forward_hook(n)) for n, m in layers.values()]
     try:
         model.eval()
-        out = model(x.clone().requires_grad_(True))
+        try:
+            out = model(x.clone().requires_grad_(True))
+        except (RuntimeError, ValueError) as err:
+            raise ConfigError(
+                f"the model cannot run on an input of shape {tuple(x.shape)}: "
+                f"{str(err).splitlines()[0][:200]}"
+            ) from None
         gen = torch.Generator().manual_seed(seed + 1)
         out.backward(torch.randn(out.shape, generator=gen, dtype=out.dtype))
     finally:
@@ -165,6 +178,8 @@ def diagnose(
         if not shape or any(s <= 0 for s in shape):
             raise ConfigError(f"input_shape must be positive sizes, got {tuple(input_shape)}")
         input = torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+    if not isinstance(input, torch.Tensor) or not input.is_floating_point():
+        raise ConfigError("diagnose needs a floating-point input tensor")
     if not inits:
         raise ConfigError("diagnose needs at least one init policy")
     results = {}

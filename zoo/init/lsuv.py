@@ -46,6 +46,11 @@ def _output_variance(model: nn.Module, layer: nn.Module, batch: torch.Tensor) ->
             model(batch)
     except _Stop:
         pass
+    except (RuntimeError, ValueError) as err:
+        raise InitError(
+            f"LSUV: the model cannot run on a batch of shape {tuple(batch.shape)}: "
+            f"{str(err).splitlines()[0][:200]}"
+        ) from None
     finally:
         handle.remove()
     if not captured:
@@ -70,6 +75,8 @@ def lsuv(
     """
     if not 0 < tol < 1:
         raise InitError(f"LSUV tol must be in (0, 1), got {tol}")
+    if not isinstance(batch, torch.Tensor) or not torch.isfinite(batch).all():
+        raise InitError("LSUV needs a batch tensor of finite values")
     training = model.training
     model.eval()
     apply(model, "orthogonal", seed)
@@ -83,6 +90,11 @@ def lsuv(
     try:
         with torch.no_grad():
             model(batch)
+    except (RuntimeError, ValueError) as err:
+        raise InitError(
+            f"LSUV: the model cannot run on a batch of shape {tuple(batch.shape)}: "
+            f"{str(err).splitlines()[0][:200]}"
+        ) from None
     finally:
         for handle in handles:
             handle.remove()

@@ -116,6 +116,6 @@ def plan_load(
             report.unexpected.append(key)
     if not strict:
         # Re-initialize what the file cannot provide; the report still lists why.
-        plan.reinit += [k for k in report.missing if k in dict(model.named_parameters())]
+        plan.reinit += report.missing  # parameters from the policy, norm statistics reset
         plan.reinit += [m.split(":")[0] for m in report.mismatched if m.split(":")[0] not in plan.reinit]
     return plan

@@ -110,6 +110,10 @@ def save(model: nn.Module, path: str | Path, max_shard_size: int | str | None = 
 
 
 def _save_sharded(model: ZooModel, folder: Path, limit: int) -> Path:
+    if folder.suffix == ".safetensors":
+        raise ZooError(
+            f"max_shard_size saves a folder of shards; give a folder path, not {str(folder)!r}"
+        )
     if folder.exists() and not folder.is_dir():
         raise ZooError(f"{str(folder)!r} exists and is not a folder (max_shard_size saves a folder)")
     folder.mkdir(parents=True, exist_ok=True)

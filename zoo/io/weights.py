@@ -20,7 +20,7 @@ from zoo.init import apply, init_state
 from zoo.init.engine import reset_buffer
 from zoo.io.adapt import adapt_stem
 from zoo.io.files import iter_shards, read_index, weights_path
-from zoo.io.matching import LoadPlan, plan_load
+from zoo.io.matching import LoadPlan, head_keys, plan_load
 from zoo.io.report import LoadReport
 
 
@@ -121,15 +121,15 @@ def load_weights(model: nn.Module, path: str | Path, strict: bool = True) -> Loa
 
     Keeps the model's device and dtype (the file's tensors are cast and the cast
     reported). Strict by default: any missing, unexpected or mismatched key is an error
-    listing them, and the model is left unchanged. A head of another size is
-    re-initialized with the model's policy and seed; an RGB stem is adapted to the
-    model's input channels. ``module.`` / ``_orig_mod.`` prefixes are stripped.
+    listing them, and the model is left unchanged. A head of another size than the
+    file's keeps the model's own values (listed as ignored); an RGB stem is adapted to
+    the model's input channels. ``module.`` / ``_orig_mod.`` prefixes are stripped.
 
     >>> import zoo, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "r.safetensors")
     >>> _ = zoo.save(zoo.create("resnet18", num_classes=10), path)
-    >>> print(zoo.load_weights(zoo.create("resnet18", num_classes=3), path).reinitialized)
-    ['fc.weight (head: file (10, 512), model (3, 512))', 'fc.bias (head: file (10,), model (3,))']
+    >>> print(zoo.load_weights(zoo.create("resnet18", num_classes=3), path).ignored)
+    ['fc.weight (head kept: file (10, 512), model (3, 512))', 'fc.bias (head kept: file (10,), model (3,))']
     """
     if not isinstance(model, nn.Module):
         raise CheckpointError(f"load_weights needs a torch.nn.Module, got {type(model).__name__}")
@@ -142,6 +142,14 @@ def load_weights(model: nn.Module, path: str | Path, strict: bool = True) -> Loa
     _, index = read_index(path)
     plan = plan_load(model, index, path, strict)
     check_plan(plan, strict, f"checkpoint {str(path)!r}")
+    # An existing model already has its head: keep it (a new one is create()'s job).
+    kept_heads = [k for k in plan.reinit if k in head_keys(model) and k not in plan.report.missing]
+    if kept_heads:
+        plan.reinit = [k for k in plan.reinit if k not in kept_heads]
+        for entry in list(plan.report.reinitialized):
+            if entry.split(" ")[0] in kept_heads:
+                plan.report.reinitialized.remove(entry)
+                plan.report.ignored.append(entry.replace("(head:", "(head kept:"))
     state = init_state(model)
     if plan.reinit and state is None:
         raise CheckpointError(
