@@ -33,14 +33,9 @@ class _Stop(Exception):
     """Raised by a hook to end a forward pass once the measured layer has run."""
 
 
-def _output_variance(model: nn.Module, layer: nn.Module, batch: torch.Tensor) -> float:
-    captured: list[torch.Tensor] = []
-
-    def hook(_module, _inputs, output):
-        captured.append(output.detach())
-        raise _Stop
-
-    handle = layer.register_forward_hook(hook)
+def _forward(model: nn.Module, batch: torch.Tensor) -> None:
+    """Run ``model`` on ``batch`` without grad; a hook's _Stop ends it early, any other
+    failure becomes an InitError naming the batch shape."""
     try:
         with torch.no_grad():
             model(batch)
@@ -51,6 +46,18 @@ def _output_variance(model: nn.Module, layer: nn.Module, batch: torch.Tensor) ->
             f"LSUV: the model cannot run on a batch of shape {tuple(batch.shape)}: "
             f"{str(err).splitlines()[0][:200]}"
         ) from None
+
+
+def _output_variance(model: nn.Module, layer: nn.Module, batch: torch.Tensor) -> float:
+    captured: list[torch.Tensor] = []
+
+    def hook(_module, _inputs, output):
+        captured.append(output.detach())
+        raise _Stop
+
+    handle = layer.register_forward_hook(hook)
+    try:
+        _forward(model, batch)
     finally:
         handle.remove()
     if not captured:
@@ -88,13 +95,7 @@ def lsuv(
         for index, s in enumerate(targets)
     ]
     try:
-        with torch.no_grad():
-            model(batch)
-    except (RuntimeError, ValueError) as err:
-        raise InitError(
-            f"LSUV: the model cannot run on a batch of shape {tuple(batch.shape)}: "
-            f"{str(err).splitlines()[0][:200]}"
-        ) from None
+        _forward(model, batch)
     finally:
         for handle in handles:
             handle.remove()
