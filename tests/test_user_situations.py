@@ -97,7 +97,7 @@ def test_each_parameter_is_written_exactly_once(monkeypatch):
     real_write = engine._write
     def counting_write(item, seed):
         written.append(item.slot.name)
-        real_write(item, seed)
+        return real_write(item, seed)
 
     monkeypatch.setattr(engine, "_write", counting_write)
     model = zoo.create("resnet18", num_classes=3)

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from zoo.errors import ConfigError
 
 _KEYS = ("model", "init", "seed", "config")
@@ -39,6 +37,8 @@ def read_preset(path: str | Path) -> Preset:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} does not exist")
+    import yaml  # here, not at the top: most users never read a preset, and import zoo stays lean
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
@@ -62,5 +62,7 @@ def read_preset(path: str | Path) -> Preset:
 
 
 def write_preset(path: str | Path, preset: Preset) -> None:
+    import yaml
+
     body = {"model": preset.model, "init": preset.init, "seed": preset.seed, "config": preset.config}
     Path(path).write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")

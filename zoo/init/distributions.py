@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from zoo.init.seeding import fill, normal_block, standard_normal, uniform_block
+from zoo.init.seeding import Job, block_jobs, normal_block, run_jobs, standard_normal, uniform_block
 
 
 @contextmanager
@@ -53,8 +53,17 @@ class Distribution:
     parameter is filled in place, or one shard of it alone.
     """
 
+    def jobs(self, out: torch.Tensor, seed: int, start: int = 0) -> list[Job] | None:
+        """``fill_`` cut into independent jobs that may run in any thread, in any order;
+        None when the values must be drawn whole in the calling thread (orthogonal)."""
+        return None
+
     def fill_(self, out: torch.Tensor, seed: int, start: int = 0) -> torch.Tensor:
-        raise NotImplementedError
+        jobs = self.jobs(out, seed, start)
+        if jobs is None:
+            raise NotImplementedError(f"{type(self).__name__} has no sampler")
+        run_jobs(jobs)
+        return out
 
     def sample(self, shape: tuple[int, ...], seed: int) -> torch.Tensor:
         """A new float32 CPU tensor of ``shape``."""
@@ -83,9 +92,9 @@ class Normal(Distribution):
     mean_: float
     std_: float
 
-    def fill_(self, out: torch.Tensor, seed: int, start: int = 0) -> torch.Tensor:
+    def jobs(self, out: torch.Tensor, seed: int, start: int = 0) -> list[Job]:
         mean, std = self.mean_, self.std_
-        return fill(out, seed, normal_block, lambda z: z.mul_(std).add_(mean), start)
+        return block_jobs(out, seed, normal_block, lambda z: z.mul_(std).add_(mean), start)
 
     @property
     def mean(self) -> float:
@@ -104,9 +113,9 @@ class Uniform(Distribution):
     low: float
     high: float
 
-    def fill_(self, out: torch.Tensor, seed: int, start: int = 0) -> torch.Tensor:
+    def jobs(self, out: torch.Tensor, seed: int, start: int = 0) -> list[Job]:
         low, width = self.low, self.high - self.low
-        return fill(out, seed, uniform_block, lambda u: u.mul_(width).add_(low), start)
+        return block_jobs(out, seed, uniform_block, lambda u: u.mul_(width).add_(low), start)
 
     @property
     def mean(self) -> float:
@@ -136,7 +145,7 @@ class TruncatedNormal(Distribution):
     def _mass(self) -> tuple[float, float]:
         return _normal_cdf(self.a), _normal_cdf(self.b)
 
-    def fill_(self, out: torch.Tensor, seed: int, start: int = 0) -> torch.Tensor:
+    def jobs(self, out: torch.Tensor, seed: int, start: int = 0) -> list[Job]:
         # Inverse-CDF sampling: one uniform per value, no rejection loop, fixed length.
         lo, hi = self._mass()
 
@@ -145,7 +154,7 @@ class TruncatedNormal(Distribution):
             z = p.mul_(2.0).sub_(1.0).erfinv_().mul_(math.sqrt(2.0)).clamp_(self.a, self.b)
             return z.mul_(self.nominal_std).add_(self.mean_)
 
-        return fill(out, seed, uniform_block, inverse_cdf, start)
+        return block_jobs(out, seed, uniform_block, inverse_cdf, start)
 
     @property
     def mean(self) -> float:
@@ -218,8 +227,9 @@ class Orthogonal(Distribution):
 class Constant(Distribution):
     value: float
 
-    def fill_(self, out: torch.Tensor, seed: int, start: int = 0) -> torch.Tensor:
-        return out.fill_(torch.tensor(self.value, dtype=torch.float32).item())
+    def jobs(self, out: torch.Tensor, seed: int, start: int = 0) -> list[Job]:
+        value = torch.tensor(self.value, dtype=torch.float32).item()  # the float32 value, cast
+        return [lambda: out.fill_(value).numel()]
 
     @property
     def mean(self) -> float:

@@ -25,7 +25,7 @@ from zoo.init.initializers import Resolved
 from zoo.init.policies import Choice, Policy, PolicySpec, Rule, resolve_policy
 from zoo.init.report import InitReport, ReportRow
 from zoo.init.roles import Slot, slots
-from zoo.init.seeding import parameter_seed
+from zoo.init.seeding import Job, parameter_seed, run_jobs
 from zoo.init.sharded import fill_shard, local_shard
 
 _STATE_ATTR = "_zoo_init_state"
@@ -99,7 +99,8 @@ def _row(item: _Planned) -> ReportRow:
     )
 
 
-def _write(item: _Planned, seed: int) -> None:
+def _write(item: _Planned, seed: int) -> list[Job]:
+    """Write one parameter, or return the jobs that will (run later with everyone's)."""
     slot = item.slot
     param = getattr(slot.module, slot.attr)
     distribution = item.resolved.distribution
@@ -109,14 +110,25 @@ def _write(item: _Planned, seed: int) -> None:
         if shard is not None:  # FSDP2 / DTensor: this rank draws only its own rows
             local, start = shard
             fill_shard(distribution, slot.name, slot.shape, local, start, param_seed)
-            return
+            return []
         if param.is_contiguous():  # in place, block by block: no full-size temporary
+            jobs = distribution.jobs(param.data.view(-1), param_seed)
+            if jobs is not None:
+                return jobs
             distribution.fill_(param.data.view(-1), param_seed)
         else:
             param.copy_(distribution.sample(slot.shape, param_seed))
-        padding_idx = getattr(slot.module, "padding_idx", None)
-        if slot.role == "embedding" and padding_idx is not None:
-            param[padding_idx] = 0.0  # as PyTorch: the padding row stays zero
+    return []
+
+
+def _zero_padding_rows(items: list[_Planned]) -> None:
+    """As PyTorch: an embedding's padding row stays zero whatever its init."""
+    for item in items:
+        padding_idx = getattr(item.slot.module, "padding_idx", None)
+        param = getattr(item.slot.module, item.slot.attr)
+        if item.slot.role == "embedding" and padding_idx is not None and local_shard(param) is None:
+            with torch.no_grad():
+                param[padding_idx] = 0.0
 
 
 def reset_buffer(module: nn.Module, name: str) -> bool:
@@ -213,9 +225,16 @@ def _run(
         elif not param.is_meta:
             todo.append(item)
     with _progress(sum(math.prod(item.slot.shape) for item in todo)) as bar:
+        # Blocks of every parameter go to the thread pool together, so small layers
+        # fill in parallel too; the values do not depend on who draws what.
+        jobs = []
         for item in todo:
-            _write(item, seed)
-            bar.update(math.prod(item.slot.shape))
+            item_jobs = _write(item, seed)
+            if not item_jobs:
+                bar.update(math.prod(item.slot.shape))
+            jobs += item_jobs
+        run_jobs(jobs, done=bar.update)
+    _zero_padding_rows(todo)
     unwritten_buffers = []
     if names is None:
         for prefix, module in buffer_modules:

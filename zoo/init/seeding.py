@@ -16,6 +16,7 @@ import hashlib
 import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import torch
 
@@ -75,12 +76,55 @@ def normal_block(length: int, gen: torch.Generator) -> torch.Tensor:
 
 _POOL: ThreadPoolExecutor | None = None
 
+Job = Callable[[], int]  # writes some elements and returns how many
+
 
 def _pool() -> ThreadPoolExecutor:
     global _POOL
     if _POOL is None:
         _POOL = ThreadPoolExecutor(max_workers=max(1, torch.get_num_threads()))
     return _POOL
+
+
+def run_jobs(jobs: list[Job], done: Callable[[int], object] | None = None) -> None:
+    """Run independent jobs, in parallel threads when there are several.
+
+    Jobs write disjoint elements from their own generators, so the order and the number
+    of threads cannot change a bit. ``done`` gets each job's element count (a progress bar).
+    """
+    results = map(lambda job: job(), jobs) if len(jobs) <= 1 else _pool().map(lambda job: job(), jobs)
+    for count in results:
+        if done is not None:
+            done(count)
+
+
+def block_jobs(
+    out: torch.Tensor,
+    seed: int,
+    draw: Callable[[int, torch.Generator], torch.Tensor],
+    transform: Transform | None = None,
+    start: int = 0,
+) -> list[Job]:
+    """One job per block overlapping elements ``[start, start + len(out))`` of a stream.
+
+    ``out`` is 1-D, of any dtype and device. Each block is drawn in float64, transformed,
+    rounded to float32 and then cast into ``out``, so lower precisions equal the float32
+    values cast. Only the blocks that overlap the range are drawn: a shard of a parameter
+    costs only its share.
+    """
+    stop = start + out.numel()
+
+    def fill_block(index: int) -> int:
+        block_start = index * BLOCK_SIZE
+        values = draw(BLOCK_SIZE, _generator(block_seed(seed, index)))
+        lo, hi = max(start, block_start), min(stop, block_start + BLOCK_SIZE)
+        values = values[lo - block_start : hi - block_start]
+        values = (transform(values) if transform else values).to(torch.float32)
+        out[lo - start : hi - start] = values
+        return hi - lo
+
+    first, last = start // BLOCK_SIZE, -(-stop // BLOCK_SIZE)
+    return [partial(fill_block, index) for index in range(first, last)]
 
 
 def fill(
@@ -90,30 +134,9 @@ def fill(
     transform: Transform | None = None,
     start: int = 0,
 ) -> torch.Tensor:
-    """Write elements ``[start, start + len(out))`` of a block-seeded stream into ``out``.
-
-    ``out`` is 1-D, of any dtype and device. Each block is drawn in float64, transformed,
-    rounded to float32 and then cast into ``out``, so lower precisions equal the float32
-    values cast. Only the blocks that overlap the range are drawn (a shard of a
-    parameter costs only its share), in parallel threads when there are several.
-    """
-    stop = start + out.numel()
-    first, last = start // BLOCK_SIZE, -(-stop // BLOCK_SIZE)
-
-    def fill_block(index: int) -> None:
-        block_start = index * BLOCK_SIZE
-        values = draw(BLOCK_SIZE, _generator(block_seed(seed, index)))
-        lo, hi = max(start, block_start), min(stop, block_start + BLOCK_SIZE)
-        values = values[lo - block_start : hi - block_start]
-        values = (transform(values) if transform else values).to(torch.float32)
-        out[lo - start : hi - start] = values
-
-    if last - first <= 1:
-        for index in range(first, last):
-            fill_block(index)
-    else:
-        # Blocks are independent, so threads may fill them in any order: same bits.
-        list(_pool().map(fill_block, range(first, last)))
+    """Write elements ``[start, start + len(out))`` of a block-seeded stream into ``out``
+    (see ``block_jobs``), blocks in parallel threads."""
+    run_jobs(block_jobs(out, seed, draw, transform, start))
     return out
 
 
