@@ -1,5 +1,7 @@
 """Fine-tuning: foreign checkpoints, new heads, in_chans, reports, partial re-init, folders."""
 
+import json
+
 import pytest
 import torch
 from conftest import state_equal
@@ -192,3 +194,30 @@ def test_timm_loads_a_zoo_file(tmp_path):
     assert theirs.fc.out_features == 10
     with torch.no_grad():
         assert torch.allclose(theirs.forward_features(X), model.forward_features(X), atol=1e-5)
+
+
+def test_a_save_pretrained_folder_brings_its_config_init_and_seed(tmp_path):
+    model = zoo.create("resnet18", num_classes=7, init="xavier", seed=3)
+    folder = zoo.save_pretrained(model, tmp_path / "r18-7")
+    again = zoo.create(weights=folder)  # no name, no config: the folder's own
+    assert again.config.num_classes == 7 and state_equal(again, model)
+    state = zoo.init.init_state(again)
+    assert (state.policy.name, state.seed) == ("xavier", 3)
+    five = zoo.create("resnet18", weights=folder, num_classes=5)  # the call overrides
+    fresh = zoo.create("resnet18", num_classes=5, init="xavier", seed=3)
+    assert torch.equal(five.fc.weight, fresh.fc.weight)  # new head: the folder's policy and seed
+    assert torch.equal(five.conv1.weight, model.conv1.weight)
+    with pytest.raises(zoo.ConfigError, match="conflicts with the weights folder's config.json.*resnet18"):
+        zoo.create("unet", weights=folder)
+
+
+def test_another_librarys_config_json_is_not_read(tmp_path):
+    folder = zoo.save_pretrained(zoo.create("resnet18", num_classes=7), tmp_path / "f")
+    (folder / "config.json").write_text(json.dumps({"architecture": "resnet18", "num_classes": 7}))
+    model = zoo.create("resnet18", weights=folder, num_classes=7)  # timm-style: ours to give
+    assert model.config.num_classes == 7
+    with pytest.raises(zoo.ConfigError, match="needs a model name"):
+        zoo.create(weights=folder)
+    (folder / "config.json").write_text("{not json")
+    with pytest.raises(zoo.ConfigError, match="config.json.*not valid JSON"):
+        zoo.create("resnet18", weights=folder)

@@ -4,6 +4,7 @@ import json
 import math
 import os
 import stat
+import warnings
 
 import pytest
 import torch
@@ -233,3 +234,39 @@ def test_reinit_takes_regexes_and_resets_norm_statistics():
 def test_sharded_save_refuses_a_file_name(tmp_path):
     with pytest.raises(zoo.ZooError, match="give a folder path"):
         zoo.save(zoo.create("mlp", hidden=(4,)), tmp_path / "x.safetensors", max_shard_size="1MB")
+
+
+def _saved_mlp(tmp_path, value):
+    model = zoo.create("mlp", in_features=4, hidden=(8,), out_features=2)
+    with torch.no_grad():
+        model.head.weight[0, 0] = value
+    return model, zoo.save(model, tmp_path / f"m{value}.safetensors")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_checkpoint_with_nan_or_inf_loads_with_a_warning_at_the_callers_line(tmp_path, value):
+    model, path = _saved_mlp(tmp_path, value)
+    with pytest.warns(UserWarning, match=r"NaN or Inf in 1 tensor\(s\): head.weight") as caught:
+        loaded = zoo.create("mlp", in_features=4, hidden=(8,), out_features=2, weights=path)
+    assert caught[0].filename == __file__  # points at the user's line, not inside zoo
+    assert loaded.zoo_load_report.non_finite == ["head.weight"]
+    assert "holding NaN or Inf (1): head.weight" in str(loaded.zoo_load_report)
+    torch.testing.assert_close(loaded.head.weight, model.head.weight, rtol=0, atol=0, equal_nan=True)
+    with pytest.warns(UserWarning, match="head.weight"):
+        zoo.load(path)
+
+
+def test_cast_that_overflows_is_reported(tmp_path):
+    _, path = _saved_mlp(tmp_path, 1e10)  # finite in float32, inf in float16
+    target = zoo.create("mlp", in_features=4, hidden=(8,), out_features=2, dtype="float16")
+    with pytest.warns(UserWarning, match="overflows float16"):
+        report = zoo.load_weights(target, path)
+    assert report.non_finite == ["head.weight (overflows float16)"]
+
+
+def test_finite_checkpoint_loads_without_warning(tmp_path):
+    _, path = _saved_mlp(tmp_path, 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = zoo.load_weights(zoo.create("mlp", in_features=4, hidden=(8,), out_features=2), path)
+    assert report.non_finite == []

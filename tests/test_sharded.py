@@ -71,3 +71,28 @@ def test_a_billion_parameter_mlp_fits_in_1_1x_its_weight_bytes():
                          text=True, timeout=900, check=True).stdout
     ratio = float(re.search(r"= ([0-9.]+) x the weight bytes", out).group(1))
     assert ratio <= 1.1, out
+
+
+def _index(folder):
+    return folder / "model.safetensors.index.json"
+
+
+def test_index_that_does_not_match_its_shards_is_an_error_naming_the_tensors(tmp_path):
+    model = zoo.create("mlp", hidden=(256, 256), seed=1)
+    folder = zoo.save(model, tmp_path / "m", max_shard_size=300_000)
+    good = json.loads(_index(folder).read_text())
+    for edit, message in [
+        (lambda m: m.update({"ghost.weight": next(iter(m.values()))}), "listed but not.*ghost.weight"),
+        (lambda m: m.pop("head.bias"), "in a shard but not in the index: head.bias"),
+        # a tensor filed under the wrong shard: the index no longer says where it is
+        (lambda m: m.update({"head.bias": sorted(set(m.values()))[0]}), "listed but not.*head.bias"),
+    ]:
+        index = json.loads(json.dumps(good))
+        edit(index["weight_map"])
+        _index(folder).write_text(json.dumps(index))
+        for load in (zoo.load, lambda f: zoo.create("mlp", hidden=(256, 256), weights=f),
+                     lambda f: zoo.load_weights(zoo.create("mlp", hidden=(256, 256)), f)):
+            with pytest.raises(zoo.CheckpointError, match=message):
+                load(folder)
+    _index(folder).write_text(json.dumps(good))
+    assert state_equal(zoo.load(folder), model)

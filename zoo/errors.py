@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
 
 class ZooError(Exception):
     """Base class of every error zoo raises on purpose."""
@@ -29,3 +35,11 @@ class InitError(ZooError, RuntimeError):
 
 class CheckpointError(ZooError, ValueError):
     """A checkpoint file that cannot be read, or does not fit the model."""
+
+
+def warn_caller(message: str) -> None:
+    """``warnings.warn`` pointing at the user's line: the first frame outside zoo."""
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)

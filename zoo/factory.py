@@ -11,7 +11,7 @@ from torch import nn
 from zoo.errors import ConfigError
 from zoo.init.policies import PolicySpec
 from zoo.models.base import ZooModel
-from zoo.presets import read_preset
+from zoo.presets import folder_preset, read_preset
 from zoo.registry import get_entry
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
@@ -89,7 +89,10 @@ def create(
     torchvision) is assigned instead of initializing what it contains; a head whose size
     differs from the file's (``num_classes=10``) is initialized with ``init`` and ``seed``,
     an RGB stem is adapted to ``in_chans``, and ``model.zoo_load_report`` says what
-    happened. ``strict=False`` also initializes keys the file lacks or mismatches.
+    happened. ``strict=False`` also initializes keys the file lacks or mismatches. A
+    folder written by ``zoo.save_pretrained`` also brings the model name, config, init and
+    seed it was saved with (its ``config.json``); a preset and the call's own arguments
+    override them, e.g. ``zoo.create(weights=folder, num_classes=5)`` for a new head.
 
     >>> import torch, zoo
     >>> a = zoo.create("mlp", in_features=4, hidden=(8,), out_features=2, seed=0)
@@ -97,21 +100,31 @@ def create(
     >>> torch.equal(a.head.weight, b.head.weight)
     True
     """
-    if config is not None:
-        preset = read_preset(config)
+    # Defaults, lowest first: a weights folder's config.json, then a YAML preset; the
+    # call's own arguments win over both.
+    layers = [(p, what) for p, what in (
+        (folder_preset(weights), "the weights folder's config.json"),
+        (read_preset(config) if config is not None else None, "the preset"),
+    ) if p is not None]
+    for preset, what in layers:
         if name is not None and name != preset.model:
-            raise ConfigError(f"create({name!r}) conflicts with the preset's model {preset.model!r}")
+            raise ConfigError(f"create({name!r}) conflicts with {what}, which is for {preset.model!r}")
         name = preset.model
+    for preset, _ in reversed(layers):
         init = preset.init if init is None else init
         seed = preset.seed if seed is None else seed
     if name is None:
-        raise ConfigError("create needs a model name (see zoo.list_models()) or config=PATH")
+        raise ConfigError(
+            "create needs a model name (see zoo.list_models()), config=PATH, or weights= a "
+            "folder written by zoo.save_pretrained"
+        )
     entry = get_entry(name)
-    if config is not None:  # the call's overrides win over the preset's fields
-        aliases = entry.config_cls.ALIASES
-        given = {aliases.get(k, k) for k in overrides}
-        kept = {k: v for k, v in preset.config.items() if aliases.get(k, k) not in given}
-        overrides = {**kept, **overrides}
+    aliases = entry.config_cls.ALIASES
+    fields: dict[str, Any] = {}
+    for preset, _ in layers:
+        fields.update({aliases.get(k, k): v for k, v in preset.config.items()})
+    given = {aliases.get(k, k) for k in overrides}
+    overrides = {**{k: v for k, v in fields.items() if k not in given}, **overrides}
     cfg = entry.config(**overrides)
     target = check_device(device)
     dtype = check_dtype(dtype)

@@ -13,6 +13,7 @@ Only safe YAML is read (``yaml.safe_load``): no Python objects, no code.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,23 @@ def read_preset(path: str | Path) -> Preset:
     if not isinstance(config, dict):
         raise ConfigError(f"config file {str(path)!r}: 'config' must be a mapping of fields")
     return Preset(data["model"], data.get("init"), data.get("seed"), config)
+
+
+def folder_preset(weights: object) -> Preset | None:
+    """The model, init, seed and config a zoo save_pretrained folder was written with
+    (its ``config.json``); None for a file, or a folder zoo did not write."""
+    if not isinstance(weights, (str, Path)) or not (Path(weights) / "config.json").is_file():
+        return None
+    path = Path(weights) / "config.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise ConfigError(f"{str(path)!r} is not valid JSON ({err})") from None
+    if not isinstance(data, dict) or "zoo_version" not in data:
+        return None  # another library's config.json (timm, transformers): not ours to read
+    if not isinstance(data.get("architecture"), str) or not isinstance(data.get("config", {}), dict):
+        raise ConfigError(f"{str(path)!r} must name the 'architecture' and hold a 'config' mapping")
+    return Preset(data["architecture"], data.get("init"), data.get("seed"), data.get("config", {}))
 
 
 def write_preset(path: str | Path, preset: Preset) -> None:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from zoo.errors import InitError
+from zoo.errors import InitError, warn_caller
 from zoo.init.initializers import Resolved
 from zoo.init.policies import Choice, Policy, PolicySpec, Rule, resolve_policy
 from zoo.init.report import InitReport, ReportRow
@@ -305,12 +304,11 @@ def apply(
     shown = [p for p in planned if wanted is None or p.slot.name in wanted]
     report = InitReport([_row(p) for p in shown], policy.name, seed)
     if report.not_covered and not any(p.is_meta for p in module.parameters()):
-        warnings.warn(
+        warn_caller(
             f"zoo.init.apply left {len(report.not_covered)} parameter(s) that no policy rule "
             f"covers as they were: {', '.join(report.not_covered[:5])}"
             f"{', ...' if len(report.not_covered) > 5 else ''}; add rules for them "
-            "(report.not_covered lists all)",
-            stacklevel=2,
+            "(report.not_covered lists all)"
         )
     return report
 

@@ -9,9 +9,10 @@ rank then draws it whole and keeps its rows (correct, not cheaper), and zoo warn
 from __future__ import annotations
 
 import math
-import warnings
 
 import torch
+
+from zoo.errors import warn_caller
 
 
 def local_shard(param: torch.Tensor) -> tuple[torch.Tensor, int] | None:
@@ -42,10 +43,9 @@ def fill_shard(distribution, name: str, shape: tuple[int, ...], local: torch.Ten
     try:
         distribution.fill_(flat, seed, start)
     except NotImplementedError:
-        warnings.warn(
+        warn_caller(
             f"{name}: {distribution.summary()} needs the whole matrix, so every rank draws "
-            "all of it and keeps its own rows",
-            stacklevel=3,
+            "all of it and keeps its own rows"
         )
         full = distribution.sample(shape, seed).view(-1)
         flat.copy_(full[start : start + flat.numel()])

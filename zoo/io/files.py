@@ -61,21 +61,50 @@ def weights_path(path: str | Path) -> Path:
     return path
 
 
+def _weight_map(index_path: Path) -> dict[str, str]:
+    """An index's ``weight_map``: tensor name -> shard file name."""
+    try:
+        weight_map = json.loads(index_path.read_text(encoding="utf-8"))["weight_map"]
+        if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
+            raise TypeError("weight_map must map tensor names to file names")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise CheckpointError(f"{str(index_path)!r} is not a valid shard index ({err})") from None
+    return weight_map
+
+
 def shard_files(path: str | Path) -> list[Path]:
     """The .safetensors files that hold a checkpoint, in index order."""
     path = weights_path(path)
     if path.name != INDEX_NAME:
         return [path]
-    try:
-        weight_map = json.loads(path.read_text(encoding="utf-8"))["weight_map"]
-        names = list(dict.fromkeys(weight_map.values()))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
-        raise CheckpointError(f"{str(path)!r} is not a valid shard index ({err})") from None
-    files = [path.parent / name for name in names]
+    files = [path.parent / name for name in dict.fromkeys(_weight_map(path).values())]
     missing = [str(f.name) for f in files if not f.is_file()]
     if missing:
         raise CheckpointError(f"{str(path)!r} lists shards that are missing: {', '.join(missing)}")
     return files
+
+
+def _named(keys: list[str]) -> str:
+    shown = ", ".join(sorted(keys)[:10])
+    return shown + (f", ... ({len(keys) - 10} more)" if len(keys) > 10 else "")
+
+
+def _check_index(index_path: Path, shard_keys: dict[str, list[str]]) -> None:
+    """Every tensor the index lists is in the shard it names, and no shard holds others."""
+    weight_map = _weight_map(index_path)
+    found = {key: shard for shard, keys in shard_keys.items() for key in keys}
+    absent = [k for k, shard in weight_map.items() if found.get(k) != shard]
+    unlisted = [k for k in found if k not in weight_map]
+    if absent or unlisted:
+        problems = []
+        if absent:
+            problems.append(f"listed but not in the shard the index names: {_named(absent)}")
+        if unlisted:
+            problems.append(f"in a shard but not in the index: {_named(unlisted)}")
+        raise CheckpointError(
+            f"{str(index_path)!r} does not match its shards (an interrupted copy, or shards "
+            f"from another save?); tensors {'; '.join(problems)}"
+        )
 
 
 def _read_header(path: Path) -> tuple[dict[str, str], dict[str, TensorInfo]]:
@@ -98,8 +127,13 @@ def read_index(path: str | Path) -> tuple[dict[str, str], dict[str, TensorInfo]]
     """
     files = shard_files(path)
     metadata, index = _read_header(files[0])
+    shard_keys = {files[0].name: list(index)}
     for shard in files[1:]:
-        index.update(_read_header(shard)[1])
+        header = _read_header(shard)[1]
+        shard_keys[shard.name] = list(header)
+        index.update(header)
+    if weights_path(path).name == INDEX_NAME:
+        _check_index(weights_path(path), shard_keys)
     return metadata, index
 
 

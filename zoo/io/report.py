@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 @dataclass
 class LoadReport:
-    """Keys loaded, cast, adapted, re-initialized, missing, unexpected, mismatched, ignored.
+    """Keys loaded, cast, adapted, re-initialized, missing, unexpected, mismatched, ignored,
+    and those whose values hold NaN or Inf.
 
     ``missing`` / ``unexpected`` / ``mismatched`` are errors in a strict load. A head
     whose size differs from the file's is re-initialized with the model's own policy and
@@ -25,6 +26,7 @@ class LoadReport:
     mismatched: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     stripped_prefixes: list[str] = field(default_factory=list)
+    non_finite: list[str] = field(default_factory=list)  # loaded, but hold NaN or Inf
 
     @property
     def ok(self) -> bool:
@@ -47,6 +49,7 @@ class LoadReport:
             ("shape/dtype mismatch", self.mismatched),
             ("ignored", self.ignored),
             ("stripped key prefix", self.stripped_prefixes),
+            ("holding NaN or Inf", self.non_finite),
         ):
             if items:
                 shown = ", ".join(items[:20])

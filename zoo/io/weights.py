@@ -15,11 +15,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from zoo.errors import CheckpointError
+from zoo.errors import CheckpointError, warn_caller
 from zoo.init import apply, init_state
 from zoo.init.engine import reset_buffer
 from zoo.io.adapt import adapt_stem
-from zoo.io.files import iter_shards, read_index, weights_path
+from zoo.io.files import dtype_name, iter_shards, read_index, weights_path
 from zoo.io.matching import LoadPlan, head_keys, plan_load
 from zoo.io.report import LoadReport
 
@@ -38,10 +38,30 @@ def check_plan(plan: LoadPlan, strict: bool, what: str) -> None:
         )
 
 
+def _finite(value: torch.Tensor) -> bool:
+    if not value.is_floating_point() or value.numel() == 0:
+        return True
+    low, high = torch.aminmax(value)  # one pass, no mask; NaN propagates into both
+    return bool(torch.isfinite(low) and torch.isfinite(high))
+
+
+def _warn_non_finite(report: LoadReport) -> None:
+    if report.non_finite:
+        warn_caller(
+            f"{report.path} holds NaN or Inf in {len(report.non_finite)} tensor(s): "
+            f"{', '.join(report.non_finite[:10])}; a diverged or damaged checkpoint? "
+            "(loaded as they are; see the load report)"
+        )
+
+
 def file_tensors(
     plan: LoadPlan, path: Path, model: nn.Module, device: torch.device
 ) -> Iterator[dict[str, torch.Tensor]]:
-    """The planned tensors, keyed by model key, cast and adapted, one shard at a time."""
+    """The planned tensors, keyed by model key, cast and adapted, one shard at a time.
+
+    Tensors holding NaN or Inf (in the file, or after a cast overflowed) are listed in
+    the report's ``non_finite`` and warned about once all are read.
+    """
     want = {k: (v.dtype, v.shape) for k, v in model.state_dict().items()}
     by_file_key = {file_key: key for key, file_key in plan.sources.items()}
     for tensors in iter_shards(path, device):
@@ -54,8 +74,14 @@ def file_tensors(
             if key in plan.adapt:
                 value, how = adapt_stem(value, want[key][1][1])
                 plan.report.adapted.append(f"{key}: {how}")
-            state[key] = value.to(want[key][0])
+            cast = value.to(want[key][0])
+            if not _finite(value):
+                plan.report.non_finite.append(key)
+            elif cast.dtype != value.dtype and not _finite(cast):
+                plan.report.non_finite.append(f"{key} (overflows {dtype_name(cast.dtype)})")
+            state[key] = cast
         yield state
+    _warn_non_finite(plan.report)
 
 
 def _materialize(model: nn.Module, keys: list[str], device: torch.device) -> None:
