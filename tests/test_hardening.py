@@ -270,3 +270,23 @@ def test_finite_checkpoint_loads_without_warning(tmp_path):
         warnings.simplefilter("error")
         report = zoo.load_weights(zoo.create("mlp", in_features=4, hidden=(8,), out_features=2), path)
     assert report.non_finite == []
+
+
+def test_torch_policy_matches_pytorchs_multihead_attention_init():
+    # PyTorch's own init of the same layers is the reference: zeros where it puts zeros,
+    # and the uniform bounds / normal std its values show.
+    for kwargs in ({"add_bias_kv": True}, {"kdim": 128, "vdim": 64}):
+        theirs = nn.MultiheadAttention(512, 8, **kwargs)
+        ours = nn.MultiheadAttention(512, 8, **kwargs)
+        report = zoo.init.apply(ours, "torch", seed=0, strict=True)
+        for name, reference in theirs.named_parameters():
+            row, value = report[name], ours.get_parameter(name).detach()
+            reference = reference.detach()
+            if torch.all(reference == 0):
+                assert row.init.startswith("zeros") and torch.all(value == 0), name
+            elif row.high is not None:  # uniform: the bound is where PyTorch's values end
+                assert reference.abs().max().item() == pytest.approx(row.high, rel=1e-3), name
+                assert value.abs().max().item() == pytest.approx(row.high, rel=1e-3), name
+            else:
+                assert reference.std().item() == pytest.approx(row.std, rel=0.15), name
+                assert value.std().item() == pytest.approx(row.std, rel=0.15), name

@@ -253,16 +253,46 @@ NAMED_POLICIES: dict[str, Policy] = {
             "fan_in, truncated_normal), i.e. actual std 1/sqrt(fan_in) within ±2σ; biases 0; "
             "norm scale 1, shift 0; embeddings N(0, 1).",
         ),
-        _named(
-            "torch",
-            I.TorchDefault(),
-            "PyTorch's defaults with PyTorch's fan counting: weights and biases "
-            "U(±1/sqrt(fan_in)); norm scale 1, shift 0; embeddings N(0, 1).",
-            bias=I.TorchDefault(),
-        ),
     )
 }
 
+
+
+_ATTENTION_PROJECTIONS = ("in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight")
+
+
+@dataclass(frozen=True)
+class TorchPolicy(Policy):
+    """PyTorch's defaults, including the layers whose reset_parameters differ from Linear's.
+
+    ``nn.MultiheadAttention`` draws its input projections with xavier_uniform, zeros
+    ``in_proj_bias`` and its ``out_proj`` bias, and draws ``bias_k`` / ``bias_v`` with
+    xavier_normal (PyTorch's ``_reset_parameters``); its ``out_proj`` weight keeps
+    Linear's U(±1/sqrt(fan_in)).
+    """
+
+    def _by_role(self, slot: Slot) -> tuple[I.Initializer | None, str]:
+        if slot.kind == "attention":
+            if slot.attr in _ATTENTION_PROJECTIONS:
+                return I.XavierUniform(gain=1.0), "attention input projection (as PyTorch)"
+            if slot.attr == "in_proj_bias":
+                return I.Zeros(), "attention input bias (as PyTorch)"
+            if slot.attr in ("bias_k", "bias_v"):
+                return I.XavierNormal(gain=1.0), "attention key/value bias (as PyTorch)"
+        if slot.role == "bias" and type(slot.module).__name__ == "NonDynamicallyQuantizableLinear":
+            # the out_proj of nn.MultiheadAttention, the only user of this Linear subclass
+            return I.Zeros(), "attention output bias (as PyTorch)"
+        return super()._by_role(slot)
+
+
+NAMED_POLICIES["torch"] = TorchPolicy(
+    name="torch",
+    weight=I.TorchDefault(),
+    bias=I.TorchDefault(),
+    description="PyTorch's defaults with PyTorch's fan counting: weights and biases "
+    "U(±1/sqrt(fan_in)); norm scale 1, shift 0; embeddings N(0, 1); MultiheadAttention "
+    "projections xavier_uniform with zero biases, as its reset_parameters.",
+)
 
 
 @dataclass(frozen=True)
