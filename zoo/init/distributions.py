@@ -94,6 +94,8 @@ class Normal(Distribution):
 
     def jobs(self, out: torch.Tensor, seed: int, start: int = 0) -> list[Job]:
         mean, std = self.mean_, self.std_
+        if mean == 0.0:  # adding +0.0 changes no bit (Box-Muller never gives -0.0): skip a pass
+            return block_jobs(out, seed, normal_block, lambda z: z.mul_(std), start)
         return block_jobs(out, seed, normal_block, lambda z: z.mul_(std).add_(mean), start)
 
     @property

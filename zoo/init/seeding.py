@@ -119,8 +119,10 @@ def block_jobs(
         values = draw(BLOCK_SIZE, _generator(block_seed(seed, index)))
         lo, hi = max(start, block_start), min(stop, block_start + BLOCK_SIZE)
         values = values[lo - block_start : hi - block_start]
-        values = (transform(values) if transform else values).to(torch.float32)
-        out[lo - start : hi - start] = values
+        values = transform(values) if transform else values
+        if out.dtype != torch.float32:  # float32 first, so other dtypes get its values cast
+            values = values.to(torch.float32)
+        out[lo - start : hi - start].copy_(values)  # rounds (and moves) in one pass
         return hi - lo
 
     first, last = start // BLOCK_SIZE, -(-stop // BLOCK_SIZE)
