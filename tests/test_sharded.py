@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 from conftest import state_equal
 
 import zoo
@@ -96,3 +97,58 @@ def test_index_that_does_not_match_its_shards_is_an_error_naming_the_tensors(tmp
                 load(folder)
     _index(folder).write_text(json.dumps(good))
     assert state_equal(zoo.load(folder), model)
+
+
+def test_index_listing_nothing_or_files_outside_its_folder_is_an_error(tmp_path):
+    folder = zoo.save(zoo.create("mlp", hidden=(256, 256)), tmp_path / "m", max_shard_size=300_000)
+    index = json.loads(_index(folder).read_text())
+    for weight_map, message in [({}, "lists no tensors"),
+                                ({"head.bias": "/etc/passwd"}, "outside its folder: /etc/passwd"),
+                                ({"head.bias": "../m/x.safetensors"}, "outside its folder")]:
+        _index(folder).write_text(json.dumps({**index, "weight_map": weight_map}))
+        with pytest.raises(zoo.CheckpointError, match=message):
+            zoo.load(folder)
+
+
+def test_a_tensor_in_two_shards_is_refused_before_anything_is_copied(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    model = zoo.create("mlp", hidden=(256, 256), seed=1)
+    folder = zoo.save(model, tmp_path / "m", max_shard_size=300_000)
+    first = sorted(folder.glob("model-*.safetensors"))[0]
+    tensors = load_file(str(first))
+    tensors["head.bias"] = torch.zeros(3)  # also in the last shard, where the index says
+    save_file(tensors, str(first), metadata=files._read_header(first)[0])
+    target = zoo.create("mlp", hidden=(256, 256), seed=2)
+    before = {k: v.clone() for k, v in target.state_dict().items()}
+    with pytest.raises(zoo.CheckpointError, match="in more than one shard: head.bias"):
+        zoo.load_weights(target, folder)
+    assert all(torch.equal(before[k], v) for k, v in target.state_dict().items())
+
+
+def test_a_save_that_fails_half_way_leaves_the_old_checkpoint_whole(tmp_path, monkeypatch):
+    old = zoo.create("mlp", hidden=(256, 256), seed=1)
+    folder = zoo.save(old, tmp_path / "m", max_shard_size=300_000)
+    real, calls = files.save_file, []
+
+    def disk_full_on_second(tensors, path, metadata=None):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(tensors, path, metadata=metadata)
+
+    monkeypatch.setattr(files, "save_file", disk_full_on_second)
+    with pytest.raises(OSError, match="No space"):
+        zoo.save(zoo.create("mlp", hidden=(256, 256), seed=2), folder, max_shard_size=300_000)
+    monkeypatch.undo()
+    assert not list(folder.glob(".*tmp"))  # no temporary files left behind
+    assert state_equal(zoo.load(folder), old)
+
+
+def test_shards_of_another_save_are_refused(tmp_path):
+    a = zoo.save(zoo.create("mlp", hidden=(256, 256), seed=1), tmp_path / "a", max_shard_size=300_000)
+    b = zoo.save(zoo.create("mlp", hidden=(256, 256), seed=2), tmp_path / "b", max_shard_size=300_000)
+    victim = sorted(a.glob("model-*.safetensors"))[1]
+    victim.write_bytes((b / victim.name).read_bytes())  # same names and keys, other save
+    with pytest.raises(zoo.CheckpointError, match=f"{victim.name} were written by another save"):
+        zoo.load(a)

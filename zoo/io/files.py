@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,13 +62,21 @@ def weights_path(path: str | Path) -> Path:
 
 
 def _weight_map(index_path: Path) -> dict[str, str]:
-    """An index's ``weight_map``: tensor name -> shard file name."""
+    """An index's ``weight_map``: tensor name -> shard file name (a plain name in the folder)."""
     try:
         weight_map = json.loads(index_path.read_text(encoding="utf-8"))["weight_map"]
         if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
             raise TypeError("weight_map must map tensor names to file names")
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise CheckpointError(f"{str(index_path)!r} is not a valid shard index ({err})") from None
+    if not weight_map:
+        raise CheckpointError(f"{str(index_path)!r} lists no tensors (its weight_map is empty)")
+    outside = sorted({v for v in weight_map.values() if Path(v).name != v or v in ("", ".", "..")})
+    if outside:
+        raise CheckpointError(
+            f"{str(index_path)!r} names shards outside its folder: {', '.join(outside[:5])}; "
+            "shards must be plain file names next to the index"
+        )
     return weight_map
 
 
@@ -89,21 +97,36 @@ def _named(keys: list[str]) -> str:
     return shown + (f", ... ({len(keys) - 10} more)" if len(keys) > 10 else "")
 
 
-def _check_index(index_path: Path, shard_keys: dict[str, list[str]]) -> None:
-    """Every tensor the index lists is in the shard it names, and no shard holds others."""
+def _check_index(index_path: Path, shards: dict[str, tuple[dict[str, str], list[str]]]) -> None:
+    """Every tensor the index lists is in the shard it names and in no other, no shard
+    holds others, and all shards come from the same save (zoo's ``zoo.save_id``)."""
     weight_map = _weight_map(index_path)
-    found = {key: shard for shard, keys in shard_keys.items() for key in keys}
-    absent = [k for k, shard in weight_map.items() if found.get(k) != shard]
-    unlisted = [k for k in found if k not in weight_map]
-    if absent or unlisted:
-        problems = []
-        if absent:
-            problems.append(f"listed but not in the shard the index names: {_named(absent)}")
-        if unlisted:
-            problems.append(f"in a shard but not in the index: {_named(unlisted)}")
+    holders: dict[str, list[str]] = {}
+    for shard, (_, keys) in shards.items():
+        for key in keys:
+            holders.setdefault(key, []).append(shard)
+    problems = []
+    twice = [k for k, names in holders.items() if len(names) > 1]
+    if twice:
+        problems.append(f"in more than one shard: {_named(twice)}")
+    absent = [k for k, shard in weight_map.items() if holders.get(k) != [shard] and k not in twice]
+    if absent:
+        problems.append(f"listed but not in the shard the index names: {_named(absent)}")
+    unlisted = [k for k in holders if k not in weight_map]
+    if unlisted:
+        problems.append(f"in a shard but not in the index: {_named(unlisted)}")
+    if problems:
         raise CheckpointError(
             f"{str(index_path)!r} does not match its shards (an interrupted copy, or shards "
             f"from another save?); tensors {'; '.join(problems)}"
+        )
+    index_metadata = json.loads(index_path.read_text(encoding="utf-8")).get("metadata") or {}
+    save_id = index_metadata.get("zoo.save_id") if isinstance(index_metadata, dict) else None
+    mixed = [name for name, (meta, _) in shards.items() if save_id and meta.get("zoo.save_id") != save_id]
+    if mixed:
+        raise CheckpointError(
+            f"{str(index_path)!r}: shard(s) {', '.join(mixed[:5])} were written by another save "
+            "than the index (an interrupted save?); save the model again"
         )
 
 
@@ -126,14 +149,11 @@ def read_index(path: str | Path) -> tuple[dict[str, str], dict[str, TensorInfo]]
     For sharded weights the metadata is the first shard's (zoo writes it into each).
     """
     files = shard_files(path)
-    metadata, index = _read_header(files[0])
-    shard_keys = {files[0].name: list(index)}
-    for shard in files[1:]:
-        header = _read_header(shard)[1]
-        shard_keys[shard.name] = list(header)
-        index.update(header)
+    headers = {shard.name: _read_header(shard) for shard in files}
+    metadata = headers[files[0].name][0]
+    index = {key: info for _, tensors in headers.values() for key, info in tensors.items()}
     if weights_path(path).name == INDEX_NAME:
-        _check_index(weights_path(path), shard_keys)
+        _check_index(weights_path(path), {name: (meta, list(t)) for name, (meta, t) in headers.items()})
     return metadata, index
 
 
@@ -178,13 +198,28 @@ def write_atomic(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[st
     A symlink is followed (its target is replaced, the link kept), and an existing file's
     permissions carry over to the new one.
     """
-    path = path.resolve() if path.is_symlink() else path
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    write_all_atomic([(tensors, path)], metadata)
+
+
+def write_all_atomic(
+    files: Iterable[tuple[dict[str, torch.Tensor], Path]], metadata: dict[str, str]
+) -> None:
+    """``write_atomic`` for several files at once: all are written beside their paths
+    first (one at a time, from an iterable), and only then renamed into place, so a
+    failure while writing (a full disk) leaves every existing file as it was. Needs room
+    for the new files and the old."""
+    staged: list[tuple[Path, Path]] = []
     try:
-        save_file(tensors, str(tmp), metadata=metadata)
-        if path.exists():
-            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
-        os.replace(tmp, path)
+        for tensors, path in files:
+            path = path.resolve() if path.is_symlink() else path
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            staged.append((tmp, path))
+            save_file(tensors, str(tmp), metadata=metadata)
+            if path.exists():
+                os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+        for tmp, path in staged:
+            os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        for tmp, _ in staged:
+            if tmp.exists():
+                tmp.unlink()

@@ -8,6 +8,7 @@ and torch versions. ``save_pretrained`` writes the Hugging Face folder layout
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import torch
@@ -24,6 +25,7 @@ from zoo.io.files import (
     parse_size,
     read_index,
     weights_path,
+    write_all_atomic,
     write_atomic,
 )
 from zoo.io.matching import plan_load
@@ -126,11 +128,14 @@ def _save_sharded(model: ZooModel, folder: Path, limit: int) -> Path:
             size = 0
         shards[-1][key] = value
         size += nbytes
-    metadata = _metadata(model)
+    # Every shard and the index carry one id: a load refuses shards of another save.
+    metadata = {**_metadata(model), "zoo.save_id": uuid.uuid4().hex}
     names = [f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors" for i in range(len(shards))]
-    for name, shard in zip(names, shards):
-        tensors = {k: v.detach().to("cpu").contiguous() for k, v in shard.items()}
-        write_atomic(tensors, folder / name, metadata)
+    write_all_atomic(
+        (({k: v.detach().to("cpu").contiguous() for k, v in shard.items()}, folder / name)
+         for name, shard in zip(names, shards)),
+        metadata,
+    )
     total = sum(v.numel() * v.element_size() for v in model.state_dict().values())
     index = {
         "metadata": {"total_size": total, **metadata},
