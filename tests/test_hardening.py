@@ -246,9 +246,9 @@ def _saved_mlp(tmp_path, value):
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])
 def test_checkpoint_with_nan_or_inf_loads_with_a_warning_at_the_callers_line(tmp_path, value):
     model, path = _saved_mlp(tmp_path, value)
-    with pytest.warns(UserWarning, match=r"NaN or Inf in 1 tensor\(s\): head.weight") as caught:
+    with pytest.warns(UserWarning, match=r"NaN or Inf in 1 tensor\(s\) loaded from .*: head.weight") as w:
         loaded = zoo.create("mlp", in_features=4, hidden=(8,), out_features=2, weights=path)
-    assert caught[0].filename == __file__  # points at the user's line, not inside zoo
+    assert w[0].filename == __file__  # points at the user's line, not inside zoo
     assert loaded.zoo_load_report.non_finite == ["head.weight"]
     assert "holding NaN or Inf (1): head.weight" in str(loaded.zoo_load_report)
     torch.testing.assert_close(loaded.head.weight, model.head.weight, rtol=0, atol=0, equal_nan=True)
@@ -272,21 +272,36 @@ def test_finite_checkpoint_loads_without_warning(tmp_path):
     assert report.non_finite == []
 
 
-def test_torch_policy_matches_pytorchs_multihead_attention_init():
-    # PyTorch's own init of the same layers is the reference: zeros where it puts zeros,
-    # and the uniform bounds / normal std its values show.
-    for kwargs in ({"add_bias_kv": True}, {"kdim": 128, "vdim": 64}):
-        theirs = nn.MultiheadAttention(512, 8, **kwargs)
-        ours = nn.MultiheadAttention(512, 8, **kwargs)
-        report = zoo.init.apply(ours, "torch", seed=0, strict=True)
-        for name, reference in theirs.named_parameters():
-            row, value = report[name], ours.get_parameter(name).detach()
-            reference = reference.detach()
-            if torch.all(reference == 0):
-                assert row.init.startswith("zeros") and torch.all(value == 0), name
-            elif row.high is not None:  # uniform: the bound is where PyTorch's values end
-                assert reference.abs().max().item() == pytest.approx(row.high, rel=1e-3), name
-                assert value.abs().max().item() == pytest.approx(row.high, rel=1e-3), name
-            else:
-                assert reference.std().item() == pytest.approx(row.std, rel=0.15), name
-                assert value.std().item() == pytest.approx(row.std, rel=0.15), name
+@pytest.mark.parametrize("make", [
+    lambda: nn.MultiheadAttention(512, 8, add_bias_kv=True),
+    lambda: nn.MultiheadAttention(512, 8, kdim=128, vdim=64, bias=False),
+    lambda: nn.Transformer(256, 4, 1, 1, 512),  # its own xavier_uniform on every matrix
+])
+def test_torch_policy_matches_pytorchs_attention_and_transformer_init(make):
+    # PyTorch's own init of the same layers is the reference: zeros and ones where it puts
+    # them, and the uniform bounds / normal std its values show.
+    theirs, ours = make(), make()
+    report = zoo.init.apply(ours, "torch", seed=0, strict=True)
+    for name, reference in theirs.named_parameters():
+        row, value, reference = report[name], ours.get_parameter(name).detach(), reference.detach()
+        if reference.min() == reference.max():  # a constant
+            assert row.low == row.high == reference.flatten()[0].item(), name
+            assert torch.all(value == row.low), name
+        elif row.high is not None:  # uniform: the bound is where PyTorch's values end
+            tolerance = max(1e-3, 8 / reference.numel())
+            assert reference.abs().max().item() == pytest.approx(row.high, rel=tolerance), name
+            assert value.abs().max().item() == pytest.approx(row.high, rel=tolerance), name
+        else:
+            assert reference.std().item() == pytest.approx(row.std, rel=0.15), name
+            assert value.std().item() == pytest.approx(row.std, rel=0.15), name
+
+
+def test_load_with_a_narrower_dtype_reports_overflow_once(tmp_path):
+    _, path = _saved_mlp(tmp_path, 1e10)
+    with pytest.warns(UserWarning, match="overflows float16") as caught:
+        model = zoo.load(path, dtype="float16")
+    assert len(caught) == 1 and caught[0].filename == __file__
+    assert torch.isinf(model.head.weight[0, 0]) and model.head.weight.dtype == torch.float16
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        zoo.load(path)  # float32: nothing overflows, nothing to say

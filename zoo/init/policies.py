@@ -268,10 +268,13 @@ class TorchPolicy(Policy):
     ``nn.MultiheadAttention`` draws its input projections with xavier_uniform, zeros
     ``in_proj_bias`` and its ``out_proj`` bias, and draws ``bias_k`` / ``bias_v`` with
     xavier_normal (PyTorch's ``_reset_parameters``); its ``out_proj`` weight keeps
-    Linear's U(±1/sqrt(fan_in)).
+    Linear's U(±1/sqrt(fan_in)). Inside an ``nn.Transformer``, every parameter of 2 or
+    more dimensions is redrawn with xavier_uniform, as that class does.
     """
 
     def _by_role(self, slot: Slot) -> tuple[I.Initializer | None, str]:
+        if len(slot.shape) > 1 and any(issubclass(t, nn.Transformer) for t in slot.ancestors):
+            return I.XavierUniform(gain=1.0), "inside nn.Transformer: every matrix (as PyTorch)"
         if slot.kind == "attention":
             if slot.attr in _ATTENTION_PROJECTIONS:
                 return I.XavierUniform(gain=1.0), "attention input projection (as PyTorch)"

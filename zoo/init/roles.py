@@ -78,6 +78,7 @@ class Slot:
     nonlinearity: str
     fans: Fans | None  # fans of the module's weight; None when it has none
     hints: LayerHints
+    ancestors: tuple[type, ...] = ()  # classes of the modules containing ``module``, outermost first
 
     @property
     def module_type(self) -> str:
@@ -147,7 +148,10 @@ def slots(root: nn.Module) -> list[Slot]:
     heads = head_modules(root)
     result: list[Slot] = []
     seen: set[int] = set()  # a tied parameter is one tensor: one slot, under its first name
+    types = {prefix: type(module) for prefix, module in root.named_modules()}
     for prefix, module in root.named_modules(remove_duplicate=True):
+        parts = prefix.split(".") if prefix else []
+        ancestors = tuple(types[".".join(parts[:i])] for i in range(len(parts)))
         params = [(a, p) for a, p in module.named_parameters(recurse=False) if id(p) not in seen]
         seen.update(id(p) for _, p in params)
         if not params:
@@ -179,6 +183,7 @@ def slots(root: nn.Module) -> list[Slot]:
                     nonlinearity=hints.nonlinearity or default_nonlinearity,
                     fans=fans,
                     hints=hints,
+                    ancestors=ancestors,
                 )
             )
     return result

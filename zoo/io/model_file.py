@@ -29,7 +29,7 @@ from zoo.io.files import (
     write_atomic,
 )
 from zoo.io.matching import plan_load
-from zoo.io.weights import check_plan, file_tensors
+from zoo.io.weights import cast_checked, check_plan, file_tensors
 from zoo.models.base import ZooModel
 from zoo.registry import get_entry
 from zoo.version import __version__
@@ -226,6 +226,7 @@ def load(
     Strict: any missing, unexpected or mismatched tensor is an error listing them, and
     no model is returned. ``dtype`` casts the floating tensors after loading; ``device``
     places them (``"meta"`` rebuilds architecture and init record, reading no weights).
+    Tensors holding NaN or Inf (in the file, or after the ``dtype`` cast) are warned about.
 
     >>> import zoo, tempfile, os
     >>> folder = zoo.save_pretrained(zoo.create("mlp", hidden=(8,)), tempfile.mkdtemp())
@@ -257,4 +258,4 @@ def load(
         return model.to(dtype) if dtype is not None else model
     for state in file_tensors(plan, path, model, target):  # one shard in memory at a time
         model.load_state_dict(state, strict=False, assign=True)
-    return model.to(dtype) if dtype is not None else model
+    return model if dtype is None else cast_checked(model, dtype, plan.report)

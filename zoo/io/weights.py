@@ -48,10 +48,21 @@ def _finite(value: torch.Tensor) -> bool:
 def _warn_non_finite(report: LoadReport) -> None:
     if report.non_finite:
         warn_caller(
-            f"{report.path} holds NaN or Inf in {len(report.non_finite)} tensor(s): "
-            f"{', '.join(report.non_finite[:10])}; a diverged or damaged checkpoint? "
-            "(loaded as they are; see the load report)"
+            f"NaN or Inf in {len(report.non_finite)} tensor(s) loaded from {report.path}: "
+            f"{', '.join(report.non_finite[:10])}; a diverged or damaged checkpoint, or a "
+            "dtype too narrow for its values? (loaded as they are; see the load report)"
         )
+
+
+def cast_checked(model: nn.Module, dtype: torch.dtype, report: LoadReport) -> nn.Module:
+    """``model.to(dtype)``, listing (and warning about) the tensors the cast overflows."""
+    finite = {k for k, v in model.state_dict().items() if _finite(v)}
+    model = model.to(dtype)
+    overflowed = [k for k, v in model.state_dict().items() if k in finite and not _finite(v)]
+    if overflowed:
+        report.non_finite += [f"{k} (overflows {dtype_name(dtype)})" for k in overflowed]
+        _warn_non_finite(report)
+    return model
 
 
 def file_tensors(
