@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -91,3 +92,19 @@ def test_describe_and_inspect_a_sharded_folder(tmp_path, capsys):
     assert code == 0 and "head.weight" in out
     code, out, _ = run(capsys, "inspect", str(folder))
     assert code == 0 and "zoo.arch: mlp" in out and "blocks.0.fc.weight" in out
+
+
+def test_create_from_a_save_pretrained_folder_needs_no_name(tmp_path, capsys):
+    model = zoo.create("mlp", hidden=(8,), seed=5)
+    folder = zoo.save_pretrained(model, tmp_path / "f")
+    code, _, err = run(capsys, "create", "--weights", str(folder), "-o", str(tmp_path / "o.safetensors"))
+    assert code == 0, err
+    assert torch.equal(zoo.load(tmp_path / "o.safetensors").head.weight, model.head.weight)
+    code, _, err = run(capsys, "create", "-o", str(tmp_path / "x.safetensors"))
+    assert code == 2 and "--weights FOLDER" in err
+    preset = str(Path(__file__).parents[1] / "configs" / "resnet18.yaml")
+    code, _, err = run(capsys, "create", "--config", preset, "--weights", str(folder),
+                       "-o", str(tmp_path / "y.safetensors"))
+    assert code == 2 and "config.json (for 'mlp') conflicts with the preset" in err
+    code, _, err = run(capsys, "create", "mlp", "--dtype", "int8", "-o", str(tmp_path / "z.safetensors"))
+    assert code == 2 and "got 'int8'" in err

@@ -152,3 +152,16 @@ def test_shards_of_another_save_are_refused(tmp_path):
     victim.write_bytes((b / victim.name).read_bytes())  # same names and keys, other save
     with pytest.raises(zoo.CheckpointError, match=f"{victim.name} were written by another save"):
         zoo.load(a)
+
+
+def test_a_sharded_save_into_a_save_pretrained_folder_keeps_its_config_true(tmp_path):
+    folder = zoo.save_pretrained(zoo.create("mlp", hidden=(8,)), tmp_path / "p")
+    resnet = zoo.create("resnet18", num_classes=4, seed=2)
+    zoo.save(resnet, folder, max_shard_size="5MB")
+    assert json.loads((folder / "config.json").read_text())["architecture"] == "resnet18"
+    assert state_equal(zoo.create(weights=folder), resnet)
+    other = tmp_path / "q"
+    other.mkdir()
+    (other / "config.json").write_text('{"architecture": "vit", "hidden_size": 3}')  # not zoo's
+    zoo.save(resnet, other, max_shard_size="5MB")
+    assert json.loads((other / "config.json").read_text()) == {"architecture": "vit", "hidden_size": 3}

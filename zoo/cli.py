@@ -189,8 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "create" and args.name is None and args.config is None:
-        print("zoo create: error: give a model NAME or --config PATH", file=sys.stderr)
+    if args.command == "create" and args.name is None and args.config is None and args.weights is None:
+        print("zoo create: error: give a model NAME, --config PATH or --weights FOLDER "
+              "(a zoo.save_pretrained folder)", file=sys.stderr)
         return 2
     try:
         args.func(args)

@@ -45,10 +45,11 @@ def check_dtype(dtype: torch.dtype | str | None) -> torch.dtype | None:
     """One of the four floating dtypes safetensors and every device handle."""
     if dtype is None:
         return None
+    given = dtype
     if isinstance(dtype, str):
         dtype = DTYPES.get(dtype.removeprefix("torch."))
     if dtype not in DTYPES.values():
-        raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {given!r}")
     return dtype
 
 
@@ -106,10 +107,12 @@ def create(
         (folder_preset(weights), "the weights folder's config.json"),
         (read_preset(config) if config is not None else None, "the preset"),
     ) if p is not None]
+    named_by = f"create({name!r})"
     for preset, what in layers:
         if name is not None and name != preset.model:
-            raise ConfigError(f"create({name!r}) conflicts with {what}, which is for {preset.model!r}")
-        name = preset.model
+            raise ConfigError(f"{named_by} conflicts with {what}, which is for {preset.model!r}")
+        if name is None:
+            name, named_by = preset.model, f"{what} (for {preset.model!r})"
     for preset, _ in reversed(layers):
         init = preset.init if init is None else init
         seed = preset.seed if seed is None else seed

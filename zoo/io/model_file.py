@@ -31,10 +31,12 @@ from zoo.io.files import (
 from zoo.io.matching import plan_load
 from zoo.io.weights import cast_checked, check_plan, file_tensors
 from zoo.models.base import ZooModel
+from zoo.presets import folder_preset
 from zoo.registry import get_entry
 from zoo.version import __version__
 
 FORMAT_VERSION = "1"
+CONFIG_NAME = "config.json"  # save_pretrained's description of the model
 REQUIRED_METADATA = ("zoo.format_version", "zoo.arch", "zoo.config", "zoo.init", "zoo.seed", "zoo.dtype")
 
 
@@ -150,7 +152,16 @@ def _save_sharded(model: ZooModel, folder: Path, limit: int) -> Path:
     single = folder / WEIGHTS_NAME
     if single.exists():  # an unsharded copy would shadow the index: it is stale now
         single.unlink()
+    if _is_zoo_config(folder):  # a save_pretrained folder: keep its config.json true
+        _write_config(model, folder)
     return folder
+
+
+def _is_zoo_config(folder: Path) -> bool:
+    try:
+        return folder_preset(folder) is not None
+    except ZooError:  # unreadable: not ours to overwrite
+        return False
 
 
 def save_pretrained(
@@ -166,6 +177,19 @@ def save_pretrained(
     if folder.exists() and not folder.is_dir():
         raise ZooError(f"{str(folder)!r} exists and is not a folder")
     folder.mkdir(parents=True, exist_ok=True)
+    if max_shard_size is not None:
+        _save_sharded(model, folder, parse_size(max_shard_size))
+    else:
+        save(model, folder / WEIGHTS_NAME)
+        for stale in [folder / INDEX_NAME, *folder.glob("model-*-of-*.safetensors")]:
+            if stale.exists():  # an earlier sharded save: the single file replaces it
+                stale.unlink()
+    _write_config(model, folder)
+    return folder
+
+
+def _write_config(model: ZooModel, folder: Path) -> None:
+    """``config.json``: the model name, config, init and seed that rebuild ``model``."""
     metadata = _metadata(model)
     config = {
         "architecture": model.arch,
@@ -175,15 +199,7 @@ def save_pretrained(
         "dtype": metadata["zoo.dtype"],
         "zoo_version": __version__,
     }
-    if max_shard_size is not None:
-        _save_sharded(model, folder, parse_size(max_shard_size))
-    else:
-        save(model, folder / WEIGHTS_NAME)
-        for stale in [folder / INDEX_NAME, *folder.glob("model-*-of-*.safetensors")]:
-            if stale.exists():  # an earlier sharded save: the single file replaces it
-                stale.unlink()
-    (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    return folder
+    (folder / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
 
 
 def zoo_metadata(path: str | Path, metadata: dict[str, str] | None = None) -> dict[str, str]:
