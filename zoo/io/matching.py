@@ -6,6 +6,7 @@ leaves the model untouched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,12 +58,14 @@ def plan_load(
     strict: bool,
     file_dtype: torch.dtype | None = None,
     adapt: bool = True,
+    rename: Callable[[str], str] | None = None,
 ) -> LoadPlan:
     """Compare ``model``'s state with the file's header and decide each key's fate.
 
     ``file_dtype`` (zoo files) requires every floating tensor of the file to have it.
     ``adapt=False`` (zoo files, which match their own config) turns head re-init and
-    stem adaptation off: any difference is a mismatch.
+    stem adaptation off: any difference is a mismatch. ``rename`` maps a file key (its
+    known prefixes stripped) to the model's name for it.
     """
     expected = {k: TensorInfo(tuple(v.shape), v.dtype) for k, v in model.state_dict().items()}
     heads = head_keys(model) if adapt else set()
@@ -71,7 +74,8 @@ def plan_load(
     stripped: set[str] = set()
     by_model_key: dict[str, str] = {}
     for file_key in index:
-        by_model_key.setdefault(strip_prefixes(file_key, stripped), file_key)
+        key = strip_prefixes(file_key, stripped)
+        by_model_key.setdefault(rename(key) if rename else key, file_key)
     plan = LoadPlan(LoadReport(str(path), stripped_prefixes=sorted(stripped)))
     report = plan.report
     for key, want in expected.items():

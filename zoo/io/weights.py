@@ -8,7 +8,7 @@ load zero tensors quietly).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -153,14 +153,20 @@ def load_into_meta_model(
     return plan.report
 
 
-def load_weights(model: nn.Module, path: str | Path, strict: bool = True) -> LoadReport:
+def load_weights(
+    model: nn.Module,
+    path: str | Path,
+    strict: bool = True,
+    rename: Callable[[str], str] | None = None,
+) -> LoadReport:
     """Load a checkpoint (``.safetensors`` file or save_pretrained folder) into ``model``.
 
     Keeps the model's device and dtype (the file's tensors are cast and the cast
     reported). Strict by default: any missing, unexpected or mismatched key is an error
     listing them, and the model is left unchanged. A head of another size than the
     file's keeps the model's own values (listed as ignored); an RGB stem is adapted to
-    the model's input channels. ``module.`` / ``_orig_mod.`` prefixes are stripped.
+    the model's input channels. ``module.`` / ``_orig_mod.`` prefixes are stripped;
+    ``rename`` maps the file's other key names to the model's.
 
     >>> import zoo, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "r.safetensors")
@@ -177,7 +183,7 @@ def load_weights(model: nn.Module, path: str | Path, strict: bool = True) -> Loa
         )
     path = weights_path(path)
     _, index = read_index(path)
-    plan = plan_load(model, index, path, strict)
+    plan = plan_load(model, index, path, strict, rename=rename)
     check_plan(plan, strict, f"checkpoint {str(path)!r}")
     # An existing model already has its head: keep it (a new one is create()'s job).
     kept_heads = [k for k in plan.reinit if k in head_keys(model) and k not in plan.report.missing]

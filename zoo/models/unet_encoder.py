@@ -68,16 +68,38 @@ class EncoderUNet(UNetFamily):
     def load_encoder(self, path: str | Path):
         """Load a timm classification checkpoint of the encoder's architecture into it.
 
-        Its classifier keys are ignored (listed in the report as unexpected); every
-        encoder tensor must be in the file.
+        Every encoder tensor must be in the file. The file's keys under modules the
+        encoder does not have (the classifier and final layers features_only drops) are
+        listed in the report as ignored; any other extra key (a deeper variant's blocks)
+        means another architecture. Both are checked before anything is copied.
         """
+        from zoo.errors import CheckpointError
         from zoo.io import load_weights
+        from zoo.io.files import read_index, weights_path
+        from zoo.io.matching import plan_load
 
-        report = load_weights(self.encoder, path, strict=False)
-        if report.missing or report.mismatched:
-            from zoo.errors import CheckpointError
+        path = weights_path(path)
+        modules = {key.split(".")[0] for key in self.encoder.state_dict()}
 
-            raise CheckpointError(f"encoder checkpoint does not fit {self.config.encoder}:\n{report}")
+        def flattened(key: str) -> str:
+            # timm's features_only wrappers flatten sequential stages: stages.0 -> stages_0
+            head, _, rest = key.partition(".")
+            position, _, tail = rest.partition(".")
+            flat = f"{head}_{position}"
+            return f"{flat}.{tail}" if tail and flat in modules else key
+
+        plan = plan_load(self.encoder, read_index(path)[1], path, strict=False, rename=flattened)
+        foreign = [key for key in plan.report.unexpected if key.split(".")[0] in modules]
+        if plan.report.missing or plan.report.mismatched or foreign:
+            detail = plan.report.describe(failed=True)
+            if foreign:
+                detail += f"\nextra blocks inside the encoder's modules: {', '.join(foreign[:10])}"
+            raise CheckpointError(
+                f"encoder checkpoint does not fit {self.config.encoder}; nothing was loaded.\n{detail}"
+            )
+        report = load_weights(self.encoder, path, strict=False, rename=flattened)
+        report.ignored += [f"{key} (not in the encoder)" for key in report.unexpected]
+        report.unexpected = []
         return report
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
