@@ -117,9 +117,11 @@ def create(
         init = preset.init if init is None else init
         seed = preset.seed if seed is None else seed
     if name is None:
+        foreign = weights is not None and (Path(weights) / "config.json").is_file()
         raise ConfigError(
             "create needs a model name (see zoo.list_models()), config=PATH, or weights= a "
             "folder written by zoo.save_pretrained"
+            + (f" ({str(weights)!r} has a config.json, but zoo did not write it)" if foreign else "")
         )
     entry = get_entry(name)
     aliases = entry.config_cls.ALIASES
