@@ -275,7 +275,7 @@ def test_finite_checkpoint_loads_without_warning(tmp_path):
 @pytest.mark.parametrize("make", [
     lambda: nn.MultiheadAttention(512, 8, add_bias_kv=True),
     lambda: nn.MultiheadAttention(512, 8, kdim=128, vdim=64, bias=False),
-    lambda: nn.Transformer(256, 4, 1, 1, 512),  # its own xavier_uniform on every matrix
+    lambda: nn.Transformer(256, 4, 1, 1, 512, batch_first=True),  # xavier_uniform on every matrix
 ])
 def test_torch_policy_matches_pytorchs_attention_and_transformer_init(make):
     # PyTorch's own init of the same layers is the reference: zeros and ones where it puts
