@@ -1,6 +1,7 @@
 """Sharded safetensors (Hugging Face layout): write, read lazily, round-trip bit-exactly."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -165,3 +166,44 @@ def test_a_sharded_save_into_a_save_pretrained_folder_keeps_its_config_true(tmp_
     (other / "config.json").write_text('{"architecture": "vit", "hidden_size": 3}')  # not zoo's
     zoo.save(resnet, other, max_shard_size="5MB")
     assert json.loads((other / "config.json").read_text()) == {"architecture": "vit", "hidden_size": 3}
+
+
+def test_a_failed_index_write_leaves_the_old_checkpoint_whole(tmp_path, monkeypatch):
+    old = zoo.create("mlp", hidden=(256, 256), seed=1)
+    folder = zoo.save(old, tmp_path / "m", max_shard_size=300_000)
+    real = Path.write_text
+
+    def full_disk_for_the_index(self, *args, **kwargs):
+        if "index.json" in self.name:
+            raise OSError(28, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full_disk_for_the_index)
+    with pytest.raises(OSError, match="No space"):
+        zoo.save(zoo.create("mlp", hidden=(256, 256), seed=2), folder, max_shard_size=300_000)
+    monkeypatch.undo()
+    assert state_equal(zoo.load(folder), old)
+
+
+def test_symlinked_shards_are_replaced_not_written_through(tmp_path):
+    model = zoo.create("mlp", hidden=(256, 256), seed=1)
+    cache = zoo.save(model, tmp_path / "cache", max_shard_size=300_000)  # e.g. a shared hub cache
+    folder = tmp_path / "m"
+    folder.mkdir()
+    for item in cache.iterdir():
+        (folder / item.name).symlink_to(item)
+    before = {p.name: p.read_bytes() for p in cache.iterdir()}
+    other = zoo.create("mlp", hidden=(256, 256), seed=2)
+    zoo.save(other, folder, max_shard_size=300_000)
+    assert {p.name: p.read_bytes() for p in cache.iterdir()} == before
+    assert state_equal(zoo.load(folder), other) and state_equal(zoo.load(cache), model)
+
+
+@pytest.mark.parametrize("blocker", ["config.json", "model.safetensors", "model.safetensors.index.json"])
+def test_a_folder_where_zoo_writes_a_file_is_refused_before_writing(tmp_path, blocker):
+    for sharded in (None, "1MB"):
+        folder = tmp_path / f"f{sharded}"
+        (folder / blocker).mkdir(parents=True)
+        with pytest.raises(zoo.ZooError, match=f"{blocker} is a folder"):
+            zoo.save_pretrained(zoo.create("mlp", hidden=(8,)), folder, max_shard_size=sharded)
+        assert [p.name for p in folder.iterdir()] == [blocker]

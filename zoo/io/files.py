@@ -202,20 +202,32 @@ def write_atomic(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[st
 
 
 def write_all_atomic(
-    files: Iterable[tuple[dict[str, torch.Tensor], Path]], metadata: dict[str, str]
+    files: Iterable[tuple[dict[str, torch.Tensor], Path]],
+    metadata: dict[str, str],
+    index: tuple[Path, str] | None = None,
+    follow_symlinks: bool = True,
 ) -> None:
     """``write_atomic`` for several files at once: all are written beside their paths
-    first (one at a time, from an iterable), and only then renamed into place, so a
-    failure while writing (a full disk) leaves every existing file as it was. Needs room
-    for the new files and the old."""
+    first (one at a time, from an iterable), then ``index`` (a text file), and only then
+    renamed into place, the index last. A failure while writing (a full disk) leaves
+    every existing file as it was. Needs room for the new files and the old. With
+    ``follow_symlinks=False`` a symlink is replaced, its target left alone."""
     staged: list[tuple[Path, Path]] = []
+
+    def stage(path: Path) -> Path:
+        path = path.resolve() if follow_symlinks and path.is_symlink() else path
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        staged.append((tmp, path))
+        return tmp
+
     try:
         for tensors, path in files:
-            path = path.resolve() if path.is_symlink() else path
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            staged.append((tmp, path))
+            tmp = stage(path)
             save_file(tensors, str(tmp), metadata=metadata)
-            if path.exists():
+        if index is not None:
+            stage(index[0]).write_text(index[1], encoding="utf-8")
+        for tmp, path in staged:
+            if path.exists() and not path.is_symlink():
                 os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
         for tmp, path in staged:
             os.replace(tmp, path)

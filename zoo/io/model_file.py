@@ -133,19 +133,19 @@ def _save_sharded(model: ZooModel, folder: Path, limit: int) -> Path:
     # Every shard and the index carry one id: a load refuses shards of another save.
     metadata = {**_metadata(model), "zoo.save_id": uuid.uuid4().hex}
     names = [f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors" for i in range(len(shards))]
-    write_all_atomic(
-        (({k: v.detach().to("cpu").contiguous() for k, v in shard.items()}, folder / name)
-         for name, shard in zip(names, shards)),
-        metadata,
-    )
+    _refuse_folders_in_the_way(folder, [*names, INDEX_NAME, WEIGHTS_NAME, CONFIG_NAME])
     total = sum(v.numel() * v.element_size() for v in model.state_dict().values())
     index = {
         "metadata": {"total_size": total, **metadata},
         "weight_map": {key: name for name, shard in zip(names, shards) for key in shard},
     }
-    tmp = folder / f".{INDEX_NAME}.tmp"
-    tmp.write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(folder / INDEX_NAME)
+    write_all_atomic(
+        (({k: v.detach().to("cpu").contiguous() for k, v in shard.items()}, folder / name)
+         for name, shard in zip(names, shards)),
+        metadata,
+        index=(folder / INDEX_NAME, json.dumps(index, indent=2) + "\n"),
+        follow_symlinks=False,  # a shard linked into a shared cache is replaced, not written through
+    )
     for stale in folder.glob("model-*-of-*.safetensors"):  # shards of an earlier, other split
         if stale.name not in names:
             stale.unlink()
@@ -155,6 +155,16 @@ def _save_sharded(model: ZooModel, folder: Path, limit: int) -> Path:
     if _is_zoo_config(folder):  # a save_pretrained folder: keep its config.json true
         _write_config(model, folder)
     return folder
+
+
+def _refuse_folders_in_the_way(folder: Path, names: list[str]) -> None:
+    """Fail before writing anything when a file zoo will write or remove is a folder."""
+    blocked = [name for name in names if (folder / name).is_dir()]
+    if blocked:
+        raise ZooError(
+            f"cannot save into {str(folder)!r}: {', '.join(blocked)} is a folder where zoo "
+            "writes (or removes) a file; move it away first"
+        )
 
 
 def _is_zoo_config(folder: Path) -> bool:
@@ -177,6 +187,7 @@ def save_pretrained(
     if folder.exists() and not folder.is_dir():
         raise ZooError(f"{str(folder)!r} exists and is not a folder")
     folder.mkdir(parents=True, exist_ok=True)
+    _refuse_folders_in_the_way(folder, [WEIGHTS_NAME, INDEX_NAME, CONFIG_NAME])
     if max_shard_size is not None:
         _save_sharded(model, folder, parse_size(max_shard_size))
     else:
