@@ -61,12 +61,15 @@ def weights_path(path: str | Path) -> Path:
     return path
 
 
-def _weight_map(index_path: Path) -> dict[str, str]:
-    """An index's ``weight_map``: tensor name -> shard file name (a plain name in the folder)."""
+def _read_shard_index(index_path: Path) -> tuple[dict[str, str], dict]:
+    """An index's ``weight_map`` (tensor name -> shard file, a plain name in the folder)
+    and its ``metadata``, read once and checked."""
     try:
-        weight_map = json.loads(index_path.read_text(encoding="utf-8"))["weight_map"]
+        data = json.loads(index_path.read_text(encoding="utf-8"))
+        weight_map = data["weight_map"]
         if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
             raise TypeError("weight_map must map tensor names to file names")
+        metadata = data.get("metadata") or {}
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise CheckpointError(f"{str(index_path)!r} is not a valid shard index ({err})") from None
     if not weight_map:
@@ -77,7 +80,15 @@ def _weight_map(index_path: Path) -> dict[str, str]:
             f"{str(index_path)!r} names shards outside its folder: {', '.join(outside[:5])}; "
             "shards must be plain file names next to the index"
         )
-    return weight_map
+    return weight_map, metadata if isinstance(metadata, dict) else {}
+
+
+def _shard_paths(index_path: Path, weight_map: dict[str, str]) -> list[Path]:
+    files = [index_path.parent / name for name in dict.fromkeys(weight_map.values())]
+    missing = [str(f.name) for f in files if not f.is_file()]
+    if missing:
+        raise CheckpointError(f"{str(index_path)!r} lists shards that are missing: {', '.join(missing)}")
+    return files
 
 
 def shard_files(path: str | Path) -> list[Path]:
@@ -85,11 +96,7 @@ def shard_files(path: str | Path) -> list[Path]:
     path = weights_path(path)
     if path.name != INDEX_NAME:
         return [path]
-    files = [path.parent / name for name in dict.fromkeys(_weight_map(path).values())]
-    missing = [str(f.name) for f in files if not f.is_file()]
-    if missing:
-        raise CheckpointError(f"{str(path)!r} lists shards that are missing: {', '.join(missing)}")
-    return files
+    return _shard_paths(path, _read_shard_index(path)[0])
 
 
 def _named(keys: list[str]) -> str:
@@ -97,10 +104,14 @@ def _named(keys: list[str]) -> str:
     return shown + (f", ... ({len(keys) - 10} more)" if len(keys) > 10 else "")
 
 
-def _check_index(index_path: Path, shards: dict[str, tuple[dict[str, str], list[str]]]) -> None:
+def _check_index(
+    index_path: Path,
+    weight_map: dict[str, str],
+    save_id: str | None,
+    shards: dict[str, tuple[dict[str, str], list[str]]],
+) -> None:
     """Every tensor the index lists is in the shard it names and in no other, no shard
-    holds others, and all shards come from the same save (zoo's ``zoo.save_id``)."""
-    weight_map = _weight_map(index_path)
+    holds others, and all shards come from the index's save (zoo's ``zoo.save_id``)."""
     holders: dict[str, list[str]] = {}
     for shard, (_, keys) in shards.items():
         for key in keys:
@@ -120,8 +131,6 @@ def _check_index(index_path: Path, shards: dict[str, tuple[dict[str, str], list[
             f"{str(index_path)!r} does not match its shards (an interrupted copy, or shards "
             f"from another save?); tensors {'; '.join(problems)}"
         )
-    index_metadata = json.loads(index_path.read_text(encoding="utf-8")).get("metadata") or {}
-    save_id = index_metadata.get("zoo.save_id") if isinstance(index_metadata, dict) else None
     mixed = [name for name, (meta, _) in shards.items() if save_id and meta.get("zoo.save_id") != save_id]
     if mixed:
         raise CheckpointError(
@@ -148,13 +157,16 @@ def read_index(path: str | Path) -> tuple[dict[str, str], dict[str, TensorInfo]]
 
     For sharded weights the metadata is the first shard's (zoo writes it into each).
     """
-    files = shard_files(path)
+    path = weights_path(path)
+    if path.name != INDEX_NAME:
+        return _read_header(path)
+    weight_map, index_metadata = _read_shard_index(path)
+    files = _shard_paths(path, weight_map)
     headers = {shard.name: _read_header(shard) for shard in files}
-    metadata = headers[files[0].name][0]
+    shards = {name: (meta, list(tensors)) for name, (meta, tensors) in headers.items()}
+    _check_index(path, weight_map, index_metadata.get("zoo.save_id"), shards)
     index = {key: info for _, tensors in headers.values() for key, info in tensors.items()}
-    if weights_path(path).name == INDEX_NAME:
-        _check_index(weights_path(path), {name: (meta, list(t)) for name, (meta, t) in headers.items()})
-    return metadata, index
+    return headers[files[0].name][0], index
 
 
 def iter_shards(path: str | Path, device: torch.device) -> Iterator[dict[str, torch.Tensor]]:
