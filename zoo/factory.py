@@ -11,7 +11,7 @@ from torch import nn
 from zoo.errors import ConfigError
 from zoo.init.policies import PolicySpec
 from zoo.models.base import ZooModel
-from zoo.presets import folder_preset, read_preset
+from zoo.presets import CONFIG_NAME, folder_preset, read_preset
 from zoo.registry import get_entry
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
@@ -117,7 +117,7 @@ def create(
         init = preset.init if init is None else init
         seed = preset.seed if seed is None else seed
     if name is None:
-        foreign = weights is not None and (Path(weights) / "config.json").is_file()
+        foreign = weights is not None and (Path(weights) / CONFIG_NAME).is_file()
         raise ConfigError(
             "create needs a model name (see zoo.list_models()), config=PATH, or weights= a "
             "folder written by zoo.save_pretrained"

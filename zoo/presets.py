@@ -21,6 +21,7 @@ from typing import Any
 from zoo.errors import ConfigError
 
 _KEYS = ("model", "init", "seed", "config")
+CONFIG_NAME = "config.json"  # what zoo.save_pretrained writes beside the weights
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,9 @@ def read_preset(path: str | Path) -> Preset:
 def folder_preset(weights: object) -> Preset | None:
     """The model, init, seed and config a zoo save_pretrained folder was written with
     (its ``config.json``); None for a file, or a folder zoo did not write."""
-    if not isinstance(weights, (str, Path)) or not (Path(weights) / "config.json").is_file():
+    if not isinstance(weights, (str, Path)) or not (Path(weights) / CONFIG_NAME).is_file():
         return None
-    path = Path(weights) / "config.json"
+    path = Path(weights) / CONFIG_NAME
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, ValueError) as err:

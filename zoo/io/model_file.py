@@ -31,12 +31,11 @@ from zoo.io.files import (
 from zoo.io.matching import plan_load
 from zoo.io.weights import cast_checked, check_plan, file_tensors
 from zoo.models.base import ZooModel
-from zoo.presets import folder_preset
+from zoo.presets import CONFIG_NAME, folder_preset
 from zoo.registry import get_entry
 from zoo.version import __version__
 
 FORMAT_VERSION = "1"
-CONFIG_NAME = "config.json"  # save_pretrained's description of the model
 REQUIRED_METADATA = ("zoo.format_version", "zoo.arch", "zoo.config", "zoo.init", "zoo.seed", "zoo.dtype")
 
 

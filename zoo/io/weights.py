@@ -55,10 +55,11 @@ def _warn_non_finite(report: LoadReport) -> None:
 
 
 def cast_checked(model: nn.Module, dtype: torch.dtype, report: LoadReport) -> nn.Module:
-    """``model.to(dtype)``, listing (and warning about) the tensors the cast overflows."""
-    finite = {k for k, v in model.state_dict().items() if _finite(v)}
+    """``model.to(dtype)`` after a load, listing (and warning about) the tensors the cast
+    overflows; those already non-finite in the file are in ``report`` from ``file_tensors``."""
+    known = set(report.non_finite)
     model = model.to(dtype)
-    overflowed = [k for k, v in model.state_dict().items() if k in finite and not _finite(v)]
+    overflowed = [k for k, v in model.state_dict().items() if k not in known and not _finite(v)]
     if overflowed:
         report.non_finite += [f"{k} (overflows {dtype_name(dtype)})" for k in overflowed]
         _warn_non_finite(report)
